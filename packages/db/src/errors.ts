@@ -1,0 +1,62 @@
+/** SQLSTATE classes and driver codes that mean the database cannot be reached or cannot take work now. */
+const unavailableSqlStates = new Set(["57P01", "57P02", "57P03", "53300", "53400"]);
+const unavailableDriverCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+]);
+
+/** Walks the `cause` chain: Drizzle wraps driver errors in an error whose message lists the query parameters. */
+export function rootCause(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth < 5; depth++) {
+    const cause = (current as { cause?: unknown } | null)?.cause;
+    if (cause === undefined || cause === null) {
+      return current;
+    }
+    current = cause;
+  }
+  return current;
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (rootCause(error) as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  return codeOf(error) === "23505";
+}
+
+/** True when a query failed because the database is unreachable, shutting down or out of connections. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = codeOf(error);
+  if (
+    code !== undefined &&
+    (unavailableDriverCodes.has(code) || unavailableSqlStates.has(code) || code.startsWith("08"))
+  ) {
+    return true;
+  }
+  const message = (rootCause(error) as { message?: unknown } | null)?.message;
+  return typeof message === "string" && message.includes("PGlite is closed");
+}
+
+/**
+ * Describes a database error without the query parameters, which can contain webhook bodies and
+ * ciphertexts and so must never reach a log.
+ */
+export function describeDatabaseError(error: unknown): string {
+  const cause = rootCause(error);
+  if (cause instanceof Error) {
+    const code = codeOf(cause);
+    return code ? `${cause.message} (${code})` : cause.message;
+  }
+  return String(cause);
+}

@@ -1,0 +1,3 @@
+export * from "./crm";
+export * from "./events";
+export * from "./secrets";

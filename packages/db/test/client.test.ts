@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import { countPendingMigrations, isDatabaseUnavailable, isUniqueViolation, openDatabase, webhookEvents } from "../src";
+import { createTestDatabase, type TestDatabase } from "../src/testing";
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await database.destroy();
+});
+
+const sampleEvent = (id: string, body: Uint8Array) => ({
+  id,
+  source: "surge" as const,
+  idempotencyKey: id,
+  eventType: "payment.confirmed",
+  status: "pending" as const,
+  body,
+  headers: {},
+  verifiedBy: "env",
+  receivedAt: new Date(),
+});
+
+describe("database client", () => {
+  test("applies every migration", async () => {
+    expect(await countPendingMigrations(database.db)).toBe(0);
+  });
+
+  test("keeps bytea bodies byte for byte", async () => {
+    const body = new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x00, 0xff, 0x7d, 0x0d, 0x0a]);
+    await database.db.insert(webhookEvents).values(sampleEvent("evt_bytes", body));
+
+    const [row] = await database.db.select().from(webhookEvents).where(eq(webhookEvents.id, "evt_bytes"));
+
+    expect(row?.body).toBeInstanceOf(Uint8Array);
+    expect(Array.from(row?.body ?? [])).toEqual(Array.from(body));
+  });
+
+  test("reports a duplicate key as a unique violation", async () => {
+    await database.db.insert(webhookEvents).values(sampleEvent("evt_unique", new Uint8Array([1])));
+
+    const error = await database.db
+      .insert(webhookEvents)
+      .values(sampleEvent("evt_unique", new Uint8Array([1])))
+      .then(() => null)
+      .catch((caught: unknown) => caught);
+
+    expect(isUniqueViolation(error)).toBe(true);
+    expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});
+
+describe("unavailable database", () => {
+  test("refused connection counts as unavailable", async () => {
+    const handle = await openDatabase({ url: "postgres://postgres@127.0.0.1:1/none", connectTimeoutSeconds: 2 });
+    const error = await handle.ping().then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    await handle.close();
+
+    expect(error).not.toBeNull();
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+
+  test("closed embedded database counts as unavailable", async () => {
+    const handle = await openDatabase({});
+    await handle.close();
+
+    const error = await handle.ping().then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+});
