@@ -1,0 +1,20 @@
+import type { Transaction, WebhookEvent } from "@basalt/db";
+import type { Logger } from "../logger";
+
+/** What a side effect runs with: the transaction that also changes the event's status. */
+export interface EffectContext {
+  readonly tx: Transaction;
+  readonly now: Date;
+  readonly logger: Logger;
+}
+
+export interface EventEffectContext extends EffectContext {
+  readonly event: WebhookEvent;
+  /** The provider's time of the event, or when it was received if the payload has none. */
+  readonly occurredAt: Date;
+}
+
+/** How processing ended: applied, or deliberately not applied with the reason shown to admins. */
+export type EffectResult = { status: "processed" } | { status: "ignored"; reason: string };
+
+export const processed: EffectResult = { status: "processed" };

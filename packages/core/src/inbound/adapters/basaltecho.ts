@@ -1,0 +1,62 @@
+import { verifyHexSignature } from "../../signatures/hex-hmac";
+import { sourceDefinitions } from "../../sources";
+import { bodyKey, type Envelope, idempotencyKey, type SourceAdapter } from "../envelope";
+import { decodeJson, formatIssues, isRecord } from "../json";
+import { callConnectedEvent, callEndedEvent, scheduleMeetingEvent } from "../payloads/basaltecho";
+
+const signatureHeader = "x-basaltecho-signature";
+
+export const basaltechoAdapter: SourceAdapter = {
+  definition: sourceDefinitions.basaltecho,
+
+  verify(request, keys) {
+    return verifyHexSignature(request.body, request.headers.get(signatureHeader), keys, signatureHeader);
+  },
+
+  parse(request): Envelope {
+    const json = decodeJson(request.body);
+    if (!json.ok) {
+      return { kind: "invalid", eventType: null, idempotencyKey: bodyKey(request.body), reason: json.message };
+    }
+    const value = json.value;
+    if (!isRecord(value) || typeof value.type !== "string") {
+      return {
+        kind: "invalid",
+        eventType: null,
+        idempotencyKey: bodyKey(request.body),
+        reason: 'The body must be a JSON object with a string "type", such as "call_connected".',
+      };
+    }
+    // The page promises duplicate detection by eventId; bodies without one are keyed by their hash.
+    const key =
+      typeof value.eventId === "string" && value.eventId.trim() !== ""
+        ? idempotencyKey("event", value.eventId.trim())
+        : bodyKey(request.body);
+    const type = value.type;
+    const eventType = type === "tool_call" && typeof value.name === "string" ? `tool_call.${value.name}` : type;
+
+    const schema =
+      eventType === "tool_call.schedule_meeting"
+        ? scheduleMeetingEvent
+        : type === "call_connected"
+          ? callConnectedEvent
+          : type === "call_ended"
+            ? callEndedEvent
+            : null;
+    if (schema === null) {
+      const what = type === "tool_call" ? `Tool ${String(value.name)}` : `Event type ${type}`;
+      return {
+        kind: "unhandled",
+        eventType,
+        idempotencyKey: key,
+        occurredAt: null,
+        reason: `${what} has no side effects here.`,
+      };
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      return { kind: "invalid", eventType, idempotencyKey: bodyKey(request.body), reason: formatIssues(parsed.error) };
+    }
+    return { kind: "handled", eventType, idempotencyKey: key, occurredAt: parsed.data.ts ?? null };
+  },
+};

@@ -1,0 +1,101 @@
+import { verifyHexSignature } from "../../signatures/hex-hmac";
+import type { VerificationResult } from "../../signatures/result";
+import { sourceDefinitions } from "../../sources";
+import { bodyKey, type Envelope, idempotencyKey, type SourceAdapter } from "../envelope";
+import { decodeJson, formatIssues, isRecord } from "../json";
+import { surgePaymentEvent, surgePaymentTypes, surgeReceiptEvent, surgeReceiptType } from "../payloads/surge";
+
+/** Signature headers in order of preference: the developer page's, then BasaltSURGE's receipts webhook. */
+const signatureHeaders = ["x-surge-signature", "x-basaltsurge-signature", "x-portalpay-signature"] as const;
+const deliveryHeader = "x-portalpay-delivery";
+const paymentTypes: ReadonlySet<string> = new Set(surgePaymentTypes);
+
+export const surgeAdapter: SourceAdapter = {
+  definition: sourceDefinitions.surge,
+
+  verify(request, keys): VerificationResult {
+    const present = signatureHeaders.filter((name) => request.headers.get(name) !== null);
+    if (present.length === 0) {
+      return verifyHexSignature(request.body, null, keys, "X-Surge-Signature");
+    }
+    let first: VerificationResult | undefined;
+    for (const name of present) {
+      const result = verifyHexSignature(request.body, request.headers.get(name), keys, name);
+      if (result.ok) {
+        return result;
+      }
+      first ??= result;
+    }
+    return first as VerificationResult;
+  },
+
+  parse(request): Envelope {
+    const json = decodeJson(request.body);
+    if (!json.ok) {
+      return { kind: "invalid", eventType: null, idempotencyKey: bodyKey(request.body), reason: json.message };
+    }
+    const value = json.value;
+    if (isRecord(value) && value.event === surgeReceiptType) {
+      return parseReceipt(request, value);
+    }
+    const type = isRecord(value) && typeof value.type === "string" ? value.type : null;
+    if (type === null) {
+      return {
+        kind: "invalid",
+        eventType: null,
+        idempotencyKey: bodyKey(request.body),
+        reason: 'The body must be a JSON object with a string "type", such as "payment.confirmed".',
+      };
+    }
+    if (!paymentTypes.has(type)) {
+      const data = isRecord(value) ? value.data : undefined;
+      const id = isRecord(data) && typeof data.id === "string" && data.id !== "" ? data.id : null;
+      return {
+        kind: "unhandled",
+        eventType: type,
+        idempotencyKey: id === null ? bodyKey(request.body) : idempotencyKey(`event:${type}`, id),
+        occurredAt: null,
+        reason: `Surge event type ${type} has no side effects here.`,
+      };
+    }
+
+    const parsed = surgePaymentEvent.safeParse(value);
+    if (!parsed.success) {
+      return {
+        kind: "invalid",
+        eventType: type,
+        idempotencyKey: bodyKey(request.body),
+        reason: formatIssues(parsed.error),
+      };
+    }
+    // payment.succeeded is an alias of payment.confirmed: both share one key per payment.
+    return {
+      kind: "handled",
+      eventType: type,
+      idempotencyKey: idempotencyKey("payment", parsed.data.data.id),
+      occurredAt: parsed.data.created_at ?? null,
+    };
+  },
+};
+
+function parseReceipt(request: { body: Uint8Array; headers: Headers }, value: Record<string, unknown>): Envelope {
+  const parsed = surgeReceiptEvent.safeParse(value);
+  if (!parsed.success) {
+    return {
+      kind: "invalid",
+      eventType: surgeReceiptType,
+      idempotencyKey: bodyKey(request.body),
+      reason: formatIssues(parsed.error),
+    };
+  }
+  const delivery = request.headers.get(deliveryHeader)?.trim();
+  const receipt = parsed.data;
+  return {
+    kind: "handled",
+    eventType: surgeReceiptType,
+    idempotencyKey: delivery
+      ? idempotencyKey("receipt-delivery", delivery)
+      : idempotencyKey("receipt", `${receipt.receiptId}:${receipt.status}`),
+    occurredAt: receipt.updatedAt ?? receipt.timestamp ?? null,
+  };
+}

@@ -1,0 +1,126 @@
+import type { EventSource, EventStatus } from "@basalt/db";
+import type { CoreContext } from "../context";
+import { newId } from "../ids";
+import type { SecretStore } from "../secrets/secret-store";
+import type { SignatureFailureReason } from "../signatures/result";
+import { sourceAdapters } from "./adapters";
+import type { Envelope, InboundRequest } from "./envelope";
+import { storeEvent } from "./store-event";
+
+export interface ReceiveContext extends CoreContext {
+  readonly secrets: SecretStore;
+  /** How far a signed timestamp may be from now, in seconds. */
+  readonly signatureToleranceSeconds: number;
+  /** Called after a new pending event commits, so a worker can start on it at once. */
+  readonly onPendingEvent?: (eventId: string) => void;
+}
+
+export interface ReceiveInput extends InboundRequest {
+  readonly source: EventSource;
+}
+
+export type ReceiveOutcome =
+  | { kind: "not_configured"; message: string }
+  | { kind: "unauthorized"; reason: SignatureFailureReason; message: string }
+  | {
+      kind: "stored";
+      eventId: string;
+      eventType: string | null;
+      status: EventStatus;
+      /** Why the event is rejected or ignored. */
+      reason: string | null;
+      duplicate: boolean;
+    };
+
+/** Headers never stored: signatures and credentials. */
+const unstoredHeaders = new Set([
+  "authorization",
+  "cookie",
+  "proxy-authorization",
+  "x-surge-signature",
+  "x-basaltsurge-signature",
+  "x-portalpay-signature",
+  "x-basaltecho-signature",
+  "svix-signature",
+  "webhook-signature",
+]);
+
+/**
+ * Receives one webhook: checks that the source has a secret, verifies the signature on the raw bytes,
+ * classifies the body, and stores it durably. Nothing is parsed before the signature is verified, and
+ * every verified body is stored, as rejected or ignored if it cannot be processed. Throws only when the
+ * database fails.
+ */
+export async function receiveWebhook(ctx: ReceiveContext, input: ReceiveInput): Promise<ReceiveOutcome> {
+  const adapter = sourceAdapters[input.source];
+  const keys = await ctx.secrets.keysFor(input.source);
+
+  let verifiedBy = "unsigned";
+  if (keys.length > 0) {
+    const verification = adapter.verify(input, keys, {
+      clock: ctx.clock,
+      toleranceSeconds: ctx.signatureToleranceSeconds,
+    });
+    if (!verification.ok) {
+      return { kind: "unauthorized", reason: verification.reason, message: verification.message };
+    }
+    verifiedBy = verification.keyId;
+  } else if (!adapter.definition.allowsUnsigned) {
+    return {
+      kind: "not_configured",
+      message: `No signing secret is configured for ${input.source}; set ${adapter.definition.secretEnv.join(" or ")} or add a secret in the console.`,
+    };
+  }
+
+  const envelope = adapter.parse(input);
+  const receivedAt = ctx.clock.now();
+  const stored = await storeEvent(ctx.db, {
+    id: newId("evt"),
+    source: input.source,
+    idempotencyKey: envelope.idempotencyKey,
+    eventType: envelope.eventType,
+    status: statusOf(envelope),
+    body: input.body,
+    contentType: input.headers.get("content-type"),
+    headers: keptHeaders(input.headers),
+    verifiedBy,
+    receivedAt,
+    occurredAt: envelope.kind === "invalid" ? null : envelope.occurredAt,
+    statusReason: envelope.kind === "handled" ? null : envelope.reason,
+    nextAttemptAt: envelope.kind === "handled" ? receivedAt : null,
+    updatedAt: receivedAt,
+  });
+
+  if (!stored.duplicate && stored.status === "pending") {
+    ctx.onPendingEvent?.(stored.id);
+  }
+  return {
+    kind: "stored",
+    eventId: stored.id,
+    eventType: stored.eventType,
+    status: stored.status,
+    reason: stored.statusReason,
+    duplicate: stored.duplicate,
+  };
+}
+
+function statusOf(envelope: Envelope): EventStatus {
+  switch (envelope.kind) {
+    case "handled":
+      return "pending";
+    case "unhandled":
+      return "ignored";
+    case "invalid":
+      return "rejected";
+  }
+}
+
+function keptHeaders(headers: Headers): Record<string, string> {
+  const kept: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    if (!unstoredHeaders.has(name)) {
+      kept[name] = value;
+    }
+  });
+  return kept;
+}

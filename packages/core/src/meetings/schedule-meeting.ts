@@ -1,0 +1,99 @@
+import { type Executor, leads, meetings } from "@basalt/db";
+import { eq } from "drizzle-orm";
+import { addLeadActivity } from "../crm/activities";
+import { isLaterStage } from "../crm/pipeline";
+import { NotFoundError } from "../errors";
+import { newId } from "../ids";
+
+export const defaultMeetingMinutes = 30;
+
+export interface ScheduleMeetingInput {
+  readonly leadId: string;
+  readonly startsAt: Date;
+  /** IANA time zone the meeting was booked in, validated by the caller's schema. */
+  readonly timezone: string;
+  readonly title?: string | undefined;
+  readonly durationMinutes?: number | undefined;
+  /** `basaltecho` for the voice agent, `api` for internal callers. */
+  readonly bookedBy: "basaltecho" | "api";
+  /** Makes a repeated request return the first meeting instead of booking another. */
+  readonly idempotencyKey?: string | undefined;
+  readonly eventId?: string | null;
+  readonly occurredAt: Date;
+  readonly now: Date;
+}
+
+export type Meeting = typeof meetings.$inferSelect;
+
+export interface ScheduleMeetingResult {
+  readonly meeting: Meeting;
+  /** False when the idempotency key had already booked this meeting. */
+  readonly created: boolean;
+}
+
+/**
+ * Books a meeting with a lead, moves the lead to Engage_Human unless it is already further along, and
+ * marks its outreach as meeting booked. Serves both the voice agent's tool call and the meeting API.
+ */
+export async function scheduleMeeting(tx: Executor, input: ScheduleMeetingInput): Promise<ScheduleMeetingResult> {
+  const [lead] = await tx.select().from(leads).where(eq(leads.id, input.leadId)).for("update");
+  if (!lead) {
+    throw new NotFoundError(`lead ${input.leadId} not found`);
+  }
+
+  const inserted = await tx
+    .insert(meetings)
+    .values({
+      id: newId("mtg"),
+      leadId: lead.id,
+      startsAt: input.startsAt,
+      timezone: input.timezone,
+      title: input.title ?? `Meeting with ${[lead.firstName, lead.lastName].filter(Boolean).join(" ") || lead.id}`,
+      durationMinutes: input.durationMinutes ?? defaultMeetingMinutes,
+      bookedBy: input.bookedBy,
+      idempotencyKey: input.idempotencyKey ?? null,
+    })
+    .onConflictDoNothing({ target: meetings.idempotencyKey })
+    .returning();
+  const meeting = inserted[0];
+  if (!meeting) {
+    const [existing] = await tx
+      .select()
+      .from(meetings)
+      .where(eq(meetings.idempotencyKey, input.idempotencyKey ?? ""));
+    if (!existing) {
+      throw new Error(`meeting with idempotency key ${input.idempotencyKey} conflicted but was not found`);
+    }
+    return { meeting: existing, created: false };
+  }
+
+  const advances = isLaterStage(lead.pipelineStage, "Engage_Human");
+  await tx
+    .update(leads)
+    .set({
+      pipelineStage: advances ? "Engage_Human" : lead.pipelineStage,
+      meetingBookedAt: input.now,
+      updatedAt: input.now,
+    })
+    .where(eq(leads.id, lead.id));
+
+  await addLeadActivity(tx, {
+    leadId: lead.id,
+    kind: "meeting.scheduled",
+    summary: `Meeting booked for ${meeting.startsAt.toISOString()} (${meeting.timezone}) by ${input.bookedBy}`,
+    occurredAt: input.occurredAt,
+    eventId: input.eventId ?? null,
+    data: { meetingId: meeting.id },
+  });
+  if (advances) {
+    await addLeadActivity(tx, {
+      leadId: lead.id,
+      kind: "lead.stage_changed",
+      summary: `Pipeline stage ${lead.pipelineStage} → Engage_Human`,
+      occurredAt: input.occurredAt,
+      eventId: input.eventId ?? null,
+      data: { from: lead.pipelineStage, to: "Engage_Human" },
+    });
+  }
+  return { meeting, created: true };
+}

@@ -1,0 +1,59 @@
+import { type Database, webhookEvents } from "@basalt/db";
+import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+
+export interface ClaimedEvent {
+  readonly id: string;
+  readonly attempts: number;
+}
+
+/**
+ * Claims up to `limit` due pending events for `owner` with a lease. SKIP LOCKED lets any number of
+ * workers claim at once without waiting on each other or taking the same event; an event whose lease
+ * expired (its worker crashed) is due again. Each claim counts as an attempt.
+ */
+export async function claimEvents(
+  db: Database,
+  input: { owner: string; now: Date; leaseMs: number; limit: number },
+): Promise<ClaimedEvent[]> {
+  const due = db
+    .select({ id: webhookEvents.id })
+    .from(webhookEvents)
+    .where(
+      and(
+        eq(webhookEvents.status, "pending"),
+        lte(webhookEvents.nextAttemptAt, input.now),
+        or(isNull(webhookEvents.leaseExpiresAt), lt(webhookEvents.leaseExpiresAt, input.now)),
+      ),
+    )
+    .orderBy(asc(webhookEvents.nextAttemptAt))
+    .limit(input.limit)
+    .for("update", { skipLocked: true });
+
+  return db
+    .update(webhookEvents)
+    .set({
+      leaseOwner: input.owner,
+      leaseExpiresAt: new Date(input.now.getTime() + input.leaseMs),
+      attempts: sql`${webhookEvents.attempts} + 1`,
+      updatedAt: input.now,
+    })
+    .where(inArray(webhookEvents.id, due))
+    .returning({ id: webhookEvents.id, attempts: webhookEvents.attempts });
+}
+
+/** Gives back claimed events that were never started, so another worker takes them at once. */
+export async function releaseEvents(db: Database, input: { owner: string; ids: readonly string[] }): Promise<void> {
+  if (input.ids.length === 0) {
+    return;
+  }
+  await db
+    .update(webhookEvents)
+    .set({ leaseOwner: null, leaseExpiresAt: null, attempts: sql`greatest(${webhookEvents.attempts} - 1, 0)` })
+    .where(
+      and(
+        inArray(webhookEvents.id, [...input.ids]),
+        eq(webhookEvents.leaseOwner, input.owner),
+        eq(webhookEvents.status, "pending"),
+      ),
+    );
+}
