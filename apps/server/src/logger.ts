@@ -1,0 +1,24 @@
+import pino, { type Logger } from "pino";
+import pretty from "pino-pretty";
+
+export type { Logger } from "pino";
+
+/**
+ * Creates the process logger: JSON lines for machines, or readable colored lines for a terminal. The
+ * pretty stream runs in this thread, because pino's worker-thread transports are not needed here.
+ */
+export function createLogger(options: { level: string; format: "json" | "pretty" }): Logger {
+  const settings = {
+    level: options.level,
+    base: { service: "basalt-webhooks" },
+    // Fields that could carry credentials are dropped even if a caller passes them by mistake.
+    redact: {
+      paths: ["secret", "*.secret", "authorization", "*.authorization", "headers.authorization"],
+      remove: true,
+    },
+  };
+  if (options.format === "pretty") {
+    return pino(settings, pretty({ colorize: true, ignore: "pid,hostname,service", translateTime: "SYS:HH:MM:ss.l" }));
+  }
+  return pino(settings);
+}
