@@ -257,6 +257,5 @@ CREATE INDEX "opportunities_invoice_idx" ON "opportunities" USING btree ("invoic
 CREATE INDEX "outreach_emails_lead_idx" ON "outreach_emails" USING btree ("lead_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "webhook_events_source_idempotency_key_unique" ON "webhook_events" USING btree ("source","idempotency_key");--> statement-breakpoint
 CREATE INDEX "webhook_events_due_idx" ON "webhook_events" USING btree ("next_attempt_at") WHERE "webhook_events"."status" = 'pending';--> statement-breakpoint
-CREATE INDEX "webhook_events_received_at_idx" ON "webhook_events" USING btree ("received_at");--> statement-breakpoint
-CREATE INDEX "webhook_events_status_received_at_idx" ON "webhook_events" USING btree ("status","received_at");--> statement-breakpoint
+CREATE INDEX "webhook_events_failed_idx" ON "webhook_events" USING btree ("updated_at") WHERE "webhook_events"."status" = 'failed';--> statement-breakpoint
 CREATE INDEX "webhook_secrets_source_idx" ON "webhook_secrets" USING btree ("source");

@@ -1,4 +1,5 @@
 export * from "./client";
 export * from "./errors";
+export * from "./insert-events";
 export * from "./migrate";
 export * from "./schema";
