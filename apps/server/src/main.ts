@@ -4,6 +4,7 @@ import {
   describeError,
   type EventSource,
   EventWorker,
+  EventWriter,
   eventSources,
   type ReceiveContext,
   SecretCipher,
@@ -11,7 +12,7 @@ import {
   sourceDefinitions,
   systemClock,
 } from "@basalt/core";
-import { type DatabaseHandle, migrateDatabase, openDatabase } from "@basalt/db";
+import { createEventInserter, type DatabaseHandle, migrateDatabase, openDatabase } from "@basalt/db";
 import type { Logger } from "pino";
 import { createApp } from "./app";
 import { type AppConfig, ConfigError, loadConfigFromEnvironment } from "./config";
@@ -79,11 +80,13 @@ async function main(): Promise<void> {
   const metrics = createMetrics(database.db);
   const notifyOtherProcesses =
     role === "http" && database.postgresClient ? createNotifier(database.postgresClient, logger) : undefined;
+  const events = new EventWriter(database.db, createEventInserter(database));
   const core: ReceiveContext = {
     db: database.db,
     clock: systemClock,
     logger,
     secrets,
+    events,
     signatureToleranceSeconds: config.signatureToleranceSeconds,
     onPendingEvent: () => {
       worker?.wake();
@@ -105,7 +108,10 @@ async function main(): Promise<void> {
     worker = new EventWorker(
       core,
       { concurrency: config.workerConcurrency, pollIntervalMs: config.workerPollIntervalMs },
-      { onOutcome: (outcome) => metrics.eventsProcessed.inc({ outcome }) },
+      {
+        onOutcome: (outcome) => metrics.eventsProcessed.inc({ outcome }),
+        isReceivingBusy: () => events.busy,
+      },
     );
     worker.start();
     if (role === "worker" && database.postgresClient) {
@@ -260,6 +266,7 @@ function installShutdown(input: {
       await input.database.close();
       input.folder?.removeServerFile();
       logger.info({}, "stopped");
+      logger.flush();
       clearTimeout(deadline);
       process.exit(0);
     } catch (error) {

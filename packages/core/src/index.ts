@@ -18,6 +18,7 @@ export {
   type ReceiveOutcome,
   receiveWebhook,
 } from "./inbound/receive-webhook";
+export { EventWriter, type StoredEvent } from "./inbound/store-event";
 export { type Logger, silentLogger } from "./logger";
 export { type BookMeetingInput, bookMeeting } from "./meetings/book-meeting";
 export {
@@ -29,7 +30,7 @@ export {
 } from "./meetings/schedule-meeting";
 export { claimEvents, releaseEvents } from "./processing/claim-events";
 export { EventWorker } from "./processing/event-worker";
-export { type ProcessOutcome, processEvent } from "./processing/process-event";
+export { type ProcessOutcome, processEvents } from "./processing/process-events";
 export { retryEvent } from "./processing/retry-event";
 export { defaultRetryDelaysMs, defaultWorkerSettings, retryDelayMs, type WorkerSettings } from "./processing/settings";
 export { buildSampleEvent, type SampleEvent, sampleEventTypes, signSampleEvent } from "./samples/sample-events";

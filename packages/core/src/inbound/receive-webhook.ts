@@ -5,10 +5,11 @@ import type { SecretStore } from "../secrets/secret-store";
 import type { SignatureFailureReason } from "../signatures/result";
 import { sourceAdapters } from "./adapters";
 import type { Envelope, InboundRequest } from "./envelope";
-import { storeEvent } from "./store-event";
+import type { EventWriter } from "./store-event";
 
 export interface ReceiveContext extends CoreContext {
   readonly secrets: SecretStore;
+  readonly events: EventWriter;
   /** How far a signed timestamp may be from now, in seconds. */
   readonly signatureToleranceSeconds: number;
   /** Called after a new pending event commits, so a worker can start on it at once. */
@@ -32,18 +33,21 @@ export type ReceiveOutcome =
       duplicate: boolean;
     };
 
-/** Headers never stored: signatures and credentials. */
-const unstoredHeaders = new Set([
-  "authorization",
-  "cookie",
-  "proxy-authorization",
-  "x-surge-signature",
-  "x-basaltsurge-signature",
-  "x-portalpay-signature",
-  "x-basaltecho-signature",
-  "svix-signature",
-  "webhook-signature",
-]);
+/**
+ * Headers kept with an event for admins to inspect: the provider's ids and timestamps, and what describes
+ * the body. Signatures and credentials are never kept.
+ */
+const keptHeaderNames = [
+  "content-type",
+  "content-length",
+  "user-agent",
+  "x-request-id",
+  "x-portalpay-delivery",
+  "svix-id",
+  "svix-timestamp",
+  "webhook-id",
+  "webhook-timestamp",
+] as const;
 
 /**
  * Receives one webhook: checks that the source has a secret, verifies the signature on the raw bytes,
@@ -74,7 +78,7 @@ export async function receiveWebhook(ctx: ReceiveContext, input: ReceiveInput): 
 
   const envelope = adapter.parse(input);
   const receivedAt = ctx.clock.now();
-  const stored = await storeEvent(ctx.db, {
+  const stored = await ctx.events.store({
     id: newId("evt"),
     source: input.source,
     idempotencyKey: envelope.idempotencyKey,
@@ -117,10 +121,11 @@ function statusOf(envelope: Envelope): EventStatus {
 
 function keptHeaders(headers: Headers): Record<string, string> {
   const kept: Record<string, string> = {};
-  headers.forEach((value, name) => {
-    if (!unstoredHeaders.has(name)) {
+  for (const name of keptHeaderNames) {
+    const value = headers.get(name);
+    if (value !== null) {
       kept[name] = value;
     }
-  });
+  }
   return kept;
 }

@@ -1,20 +1,16 @@
-import { type Database, webhookEvents } from "@basalt/db";
+import { type Database, type WebhookEvent, webhookEvents } from "@basalt/db";
 import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 
-export interface ClaimedEvent {
-  readonly id: string;
-  readonly attempts: number;
-}
-
 /**
- * Claims up to `limit` due pending events for `owner` with a lease. SKIP LOCKED lets any number of
- * workers claim at once without waiting on each other or taking the same event; an event whose lease
- * expired (its worker crashed) is due again. Each claim counts as an attempt.
+ * Claims up to `limit` due pending events for `owner` with a lease and returns them oldest first.
+ * SKIP LOCKED lets any number of workers claim at once without waiting on each other or taking the
+ * same event; an event whose lease expired (its worker crashed) is due again. Each claim counts as an
+ * attempt.
  */
 export async function claimEvents(
   db: Database,
   input: { owner: string; now: Date; leaseMs: number; limit: number },
-): Promise<ClaimedEvent[]> {
+): Promise<WebhookEvent[]> {
   const due = db
     .select({ id: webhookEvents.id })
     .from(webhookEvents)
@@ -29,7 +25,7 @@ export async function claimEvents(
     .limit(input.limit)
     .for("update", { skipLocked: true });
 
-  return db
+  const claimed = await db
     .update(webhookEvents)
     .set({
       leaseOwner: input.owner,
@@ -38,7 +34,9 @@ export async function claimEvents(
       updatedAt: input.now,
     })
     .where(inArray(webhookEvents.id, due))
-    .returning({ id: webhookEvents.id, attempts: webhookEvents.attempts });
+    .returning();
+  // UPDATE ... RETURNING gives no order; ids are UUIDv7, so sorting by id restores arrival order.
+  return claimed.sort((left, right) => (left.id < right.id ? -1 : 1));
 }
 
 /** Gives back claimed events that were never started, so another worker takes them at once. */

@@ -2,11 +2,20 @@ import type { CoreContext } from "../context";
 import { describeError } from "../errors";
 import { newId } from "../ids";
 import { claimEvents, releaseEvents } from "./claim-events";
-import { type ProcessOutcome, processEvent } from "./process-event";
+import { type ProcessOutcome, processEvents } from "./process-events";
 import { defaultWorkerSettings, type WorkerSettings } from "./settings";
 
 /** Wait after a claim fails (the database is down, say) before trying again. */
 const claimFailureBackoffMs = 2_000;
+
+export interface EventWorkerHooks {
+  readonly onOutcome?: (outcome: ProcessOutcome) => void;
+  /**
+   * Tells whether this process is busy receiving. While it is, the worker processes small batches in one
+   * lane and pauses between them, so acknowledgements keep their speed; the backlog drains afterwards.
+   */
+  readonly isReceivingBusy?: () => boolean;
+}
 
 /**
  * Claims due events and processes them until stopped. `wake()` starts a claim at once, so a new event
@@ -17,20 +26,16 @@ export class EventWorker {
   readonly owner: string;
   readonly #ctx: CoreContext;
   readonly #settings: WorkerSettings;
-  readonly #onOutcome: ((outcome: ProcessOutcome) => void) | undefined;
+  readonly #hooks: EventWorkerHooks;
   #running: Promise<void> | null = null;
   #stopping = false;
   #wakeRequested = false;
   #wakeUp: (() => void) | null = null;
 
-  constructor(
-    ctx: CoreContext,
-    settings: Partial<WorkerSettings> = {},
-    hooks: { onOutcome?: (outcome: ProcessOutcome) => void } = {},
-  ) {
+  constructor(ctx: CoreContext, settings: Partial<WorkerSettings> = {}, hooks: EventWorkerHooks = {}) {
     this.#ctx = ctx;
     this.#settings = { ...defaultWorkerSettings, ...settings };
-    this.#onOutcome = hooks.onOutcome;
+    this.#hooks = hooks;
     this.owner = newId("wrk");
   }
 
@@ -59,23 +64,34 @@ export class EventWorker {
   }
 
   /** Claims one batch and processes it; returns how many events it claimed. */
-  async runOnce(): Promise<number> {
+  async runOnce(busy = false): Promise<number> {
     const claimed = await claimEvents(this.#ctx.db, {
       owner: this.owner,
       now: this.#ctx.clock.now(),
       leaseMs: this.#settings.leaseMs,
-      limit: this.#settings.batchSize,
+      limit: busy ? this.#settings.busyBatchSize : this.#settings.batchSize,
     });
-    const queue = claimed.map((event) => event.id);
-    const lane = async () => {
-      for (let id = queue.shift(); id !== undefined && !this.#stopping; id = queue.shift()) {
-        const outcome = await processEvent(this.#ctx, { id, owner: this.owner, settings: this.#settings });
-        this.#onOutcome?.(outcome);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#settings.concurrency, queue.length) }, lane));
-    if (queue.length > 0) {
-      await releaseEvents(this.#ctx.db, { owner: this.owner, ids: queue });
+    // Split the batch into one chunk per lane; each chunk is processed in one transaction.
+    const lanes = busy ? 1 : this.#settings.concurrency;
+    const chunkSize = Math.ceil(claimed.length / lanes);
+    const chunks = Array.from({ length: Math.ceil(claimed.length / chunkSize) }, (_, index) =>
+      claimed.slice(index * chunkSize, (index + 1) * chunkSize),
+    );
+    const unstarted: string[] = [];
+    await Promise.all(
+      chunks.map(async (events) => {
+        if (this.#stopping) {
+          unstarted.push(...events.map((event) => event.id));
+          return;
+        }
+        const outcomes = await processEvents(this.#ctx, { events, owner: this.owner, settings: this.#settings });
+        for (const outcome of outcomes) {
+          this.#hooks.onOutcome?.(outcome);
+        }
+      }),
+    );
+    if (unstarted.length > 0) {
+      await releaseEvents(this.#ctx.db, { owner: this.owner, ids: unstarted });
     }
     return claimed.length;
   }
@@ -92,18 +108,26 @@ export class EventWorker {
   async #loop(): Promise<void> {
     while (!this.#stopping) {
       this.#wakeRequested = false;
+      const busy = this.#hooks.isReceivingBusy?.() ?? false;
       let claimed = 0;
       try {
-        claimed = await this.runOnce();
+        claimed = await this.runOnce(busy);
       } catch (error) {
         this.#ctx.logger.error({ worker: this.owner, error: describeError(error) }, "claiming events failed");
         await this.#sleep(claimFailureBackoffMs);
         continue;
       }
-      if (claimed === 0 && !this.#wakeRequested) {
+      if (claimed > 0 && busy) {
+        await this.#pause(this.#settings.busyPauseMs);
+      } else if (claimed === 0 && !this.#wakeRequested) {
         await this.#sleep(this.#settings.pollIntervalMs);
       }
     }
+  }
+
+  /** Waits without reacting to wake(), which fires for every event while receiving is busy. */
+  #pause(milliseconds: number): Promise<void> {
+    return this.#stopping ? Promise.resolve() : Bun.sleep(milliseconds);
   }
 
   #sleep(milliseconds: number): Promise<void> {

@@ -12,6 +12,10 @@ export interface WorkerSettings {
   readonly pollIntervalMs: number;
   /** Delay before each retry; the event fails after `retryDelaysMs.length + 1` attempts. */
   readonly retryDelaysMs: readonly number[];
+  /** Most events claimed at once, in one lane, while the same process is busy receiving. */
+  readonly busyBatchSize: number;
+  /** Pause after each batch while the same process is busy receiving. */
+  readonly busyPauseMs: number;
 }
 
 export const defaultWorkerSettings: WorkerSettings = {
@@ -20,6 +24,8 @@ export const defaultWorkerSettings: WorkerSettings = {
   leaseMs: 60_000,
   pollIntervalMs: 1_000,
   retryDelaysMs: defaultRetryDelaysMs,
+  busyBatchSize: 16,
+  busyPauseMs: 50,
 };
 
 /** Delay before the retry that follows attempt number `attempt` (1-based), with ±10 % jitter. */
