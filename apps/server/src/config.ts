@@ -1,10 +1,6 @@
 import { decodeEncryptionKey, parseHexSecret, parseWhsecSecret } from "@basalt/core";
 import { z } from "zod";
 
-/** Treats an empty variable as unset, as `VAR=` in a .env file or docker-compose means. */
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (typeof value === "string" && value.trim() === "" ? undefined : value), schema.optional());
-
 const integer = (min: number, max: number) =>
   z.coerce
     .number({ error: "must be a whole number" })
@@ -27,30 +23,32 @@ const whsecSecret = secret(parseWhsecSecret);
 const environmentSchema = z.object({
   PORT: integer(0, 65_535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
-  DATABASE_URL: optional(
-    z.string().regex(/^postgres(ql)?:\/\/.+/, { error: "must be a postgres:// or postgresql:// URL" }),
-  ),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/.+/, { error: "must be a postgres:// or postgresql:// URL" })
+    .optional(),
   DATA_DIR: z.string().min(1).default(".data"),
-  PUBLIC_URL: optional(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })),
-  SURGE_WEBHOOK_SECRET: optional(hexSecret),
-  BASALTECHO_WEBHOOK_SECRET: optional(hexSecret),
-  RESEND_WEBHOOK_SECRET: optional(whsecSecret),
-  OPENAI_WEBHOOK_SECRET: optional(whsecSecret),
-  AZURE_OPENAI_WEBHOOK_SECRET: optional(whsecSecret),
-  SECRETS_ENCRYPTION_KEY: optional(
-    z.string().superRefine((value, context) => {
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
+  SURGE_WEBHOOK_SECRET: hexSecret.optional(),
+  BASALTECHO_WEBHOOK_SECRET: hexSecret.optional(),
+  RESEND_WEBHOOK_SECRET: whsecSecret.optional(),
+  OPENAI_WEBHOOK_SECRET: whsecSecret.optional(),
+  AZURE_OPENAI_WEBHOOK_SECRET: whsecSecret.optional(),
+  SECRETS_ENCRYPTION_KEY: z
+    .string()
+    .superRefine((value, context) => {
       try {
         decodeEncryptionKey(value);
       } catch (error) {
         context.addIssue({ code: "custom", message: (error as Error).message, input: "(hidden)" });
       }
-    }),
-  ),
-  INTERNAL_API_KEY: optional(z.string().min(32, { error: "must be at least 32 characters (openssl rand -hex 32)" })),
+    })
+    .optional(),
+  INTERNAL_API_KEY: z.string().min(32, { error: "must be at least 32 characters (openssl rand -hex 32)" }).optional(),
   MAX_BODY_BYTES: integer(1_024, 64 * 1_048_576).default(1_048_576),
   SIGNATURE_TOLERANCE_SECONDS: integer(1, 86_400).default(300),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  LOG_FORMAT: optional(z.enum(["json", "pretty"])),
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
   DATABASE_POOL_SIZE: integer(1, 100).default(10),
   WORKER_CONCURRENCY: integer(1, 64).default(4),
   WORKER_POLL_INTERVAL_MS: integer(50, 60_000).default(1_000),
@@ -92,7 +90,11 @@ export function loadConfig(
   environment: Record<string, string | undefined>,
   options: { stdoutIsTty?: boolean } = {},
 ): AppConfig {
-  const parsed = environmentSchema.safeParse(environment);
+  // An empty variable counts as unset, as `VAR=` in a .env file or docker-compose.yml means.
+  const given = Object.fromEntries(
+    Object.entries(environment).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
+  const parsed = environmentSchema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
