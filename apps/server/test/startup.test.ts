@@ -2,15 +2,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  accounts,
-  invoices,
-  migrateDatabase,
-  openDatabase,
-  opportunities,
-  webhookEvents,
-  webhookSecrets,
-} from "@basalt/db";
+import { accounts, invoices, openDatabase, opportunities, webhookEvents, webhookSecrets } from "@basalt/db";
 import { createTestDatabase, testDatabaseKind } from "@basalt/db/testing";
 import { eq } from "drizzle-orm";
 import { freePort, run, start, waitFor, waitForServerFile } from "./processes";
