@@ -1,7 +1,7 @@
 /**
- * Creates demo CRM records and prints their ids as JSON. With DATABASE_URL it writes to that Postgres;
- * with the embedded database it asks the running server (PGlite serves one process), or opens the
- * database itself when no server is running.
+ * Creates demo CRM records and prints their ids as JSON. With DATABASE_URL it writes to that Postgres.
+ * With the embedded database it sends the request to the running server, because PGlite serves one
+ * process, or opens the database itself when no server is running.
  */
 import { type DemoRecords, seedDemoRecords } from "@basalt/core";
 import { migrateDatabase, openDatabase } from "@basalt/db";
@@ -17,7 +17,7 @@ async function seedThroughServer(url: string): Promise<DemoRecords> {
     headers: { authorization: `Bearer ${apiKey}` },
   });
   if (response.status !== 201) {
-    throw new Error(`The server at ${url} answered ${response.status}: ${await response.text()}`);
+    throw new Error(`The server at ${url} responded with ${response.status}: ${await response.text()}`);
   }
   return (await response.json()) as DemoRecords;
 }

@@ -1,6 +1,6 @@
 /**
  * Sends a correctly signed sample event to a running server, like a provider's CLI, and prints the
- * answer. The secret comes from the source's environment variable, or from the secrets the embedded
+ * response. The secret comes from the source's environment variable, or from the secrets the embedded
  * mode generated on first start.
  */
 import { parseArgs } from "node:util";

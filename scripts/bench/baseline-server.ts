@@ -13,10 +13,10 @@ function hexEqual(expected: Uint8Array, header: string | null): boolean {
   if (header === null || !/^[0-9a-f]{64}$/i.test(header)) {
     return false;
   }
-  const given = Uint8Array.fromHex(header);
+  const signature = Uint8Array.fromHex(header);
   let difference = 0;
   for (let index = 0; index < 32; index++) {
-    difference |= (given[index] ?? 0) ^ (expected[index] ?? 0);
+    difference |= (signature[index] ?? 0) ^ (expected[index] ?? 0);
   }
   return difference === 0;
 }

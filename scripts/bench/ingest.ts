@@ -1,12 +1,13 @@
 /**
- * Ingest benchmark. Starts the service on real Postgres and, in the same run, a baseline (a bare
- * Bun.serve route with the same HMAC check and one insert per request), then drives each from a
- * separate load process with signed Surge payments at 64 connections. Prints acknowledged events per
- * second, p50 and p99 acknowledgement latency, the service/baseline ratio, how long processing took,
- * and the service's peak memory.
+ * Ingest benchmark. Starts the service on real Postgres and, in the same run, a baseline: a bare
+ * Bun.serve route with the same HMAC check and one insert per request. A separate load process drives
+ * each with signed Surge payments at 64 connections. The script prints acknowledged events per second,
+ * p50 and p99 acknowledgement latency, the service/baseline ratio, how long processing took, how soon
+ * an event is processed under light load, and the service's peak memory.
  *
  * Usage: bun run bench:ingest [--events N] [--concurrency N] [--rounds N]
- * BENCH_DATABASE_URL selects the Postgres server (default postgres://postgres@127.0.0.1:5432/postgres).
+ * BENCH_DATABASE_URL selects the Postgres server (default postgres://postgres@127.0.0.1:5432/postgres);
+ * BENCH_SERVICE_LOG names a file for the service's log lines (default: discarded).
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -25,6 +26,8 @@ const eventsPerRound = Number(values.events);
 const concurrency = Number(values.concurrency);
 const rounds = Number(values.rounds);
 const warmupEvents = 2_000;
+/** Events sent one at a time to measure how soon an event is processed under light load. */
+const lightLoadEvents = 100;
 const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const secret = crypto.getRandomValues(new Uint8Array(32)).toHex();
 const root = new URL("../..", import.meta.url).pathname;
@@ -93,7 +96,7 @@ async function runLoad(url: string, invoicePrefix: string, paymentPrefix: string
 async function seedInvoices(db: Awaited<ReturnType<typeof openDatabase>>["db"], prefixes: string[]): Promise<void> {
   await db.insert(accounts).values({ id: "acct_bench", name: "Benchmark" });
   for (const prefix of prefixes) {
-    const total = prefix.includes("warm") ? warmupEvents : eventsPerRound;
+    const total = prefix.includes("warm") ? warmupEvents : prefix.includes("light") ? lightLoadEvents : eventsPerRound;
     for (let start = 0; start < total; start += 1_000) {
       const rows = Array.from({ length: Math.min(1_000, total - start) }, (_, offset) => ({
         id: `${prefix}${start + offset}`,
@@ -121,26 +124,23 @@ const service = await openDatabase({ url: databaseUrl(serviceDatabase), maxConne
 const processes: ReturnType<typeof Bun.spawn>[] = [];
 try {
   await migrateDatabase(service, databaseUrl(serviceDatabase));
-  const prefixes = ["inv_warm_", ...Array.from({ length: rounds }, (_, round) => `inv_r${round}_`)];
+  const prefixes = ["inv_warm_", "inv_light_", ...Array.from({ length: rounds }, (_, round) => `inv_r${round}_`)];
   await seedInvoices(service.db, prefixes);
 
   const servicePort = await freePort();
-  const serviceProcess = Bun.spawn(
-    ["bun", `${root}apps/server/src/main.ts`, ...(process.env.BENCH_SERVICE_ARGS ?? "").split(" ").filter(Boolean)],
-    {
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl(serviceDatabase),
-        PORT: String(servicePort),
-        HOST: "127.0.0.1",
-        SURGE_WEBHOOK_SECRET: secret,
-        LOG_FORMAT: "json",
-        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
-      },
-      stdout: Bun.file(process.env.BENCH_SERVICE_LOG ?? "/dev/null"),
-      stderr: "inherit",
+  const serviceProcess = Bun.spawn(["bun", "--no-env-file", `${root}apps/server/src/main.ts`], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl(serviceDatabase),
+      PORT: String(servicePort),
+      HOST: "127.0.0.1",
+      SURGE_WEBHOOK_SECRET: secret,
+      LOG_FORMAT: "json",
+      LOG_LEVEL: "info",
     },
-  );
+    stdout: Bun.file(process.env.BENCH_SERVICE_LOG ?? "/dev/null"),
+    stderr: "inherit",
+  });
   processes.push(serviceProcess);
   const serviceUrl = `http://127.0.0.1:${servicePort}`;
   await waitForReady(`${serviceUrl}/readyz`);
@@ -165,7 +165,7 @@ try {
       ?.value ?? 0;
   const waitUntilProcessed = async (): Promise<number> => {
     const startedAt = performance.now();
-    while (process.env.BENCH_SERVICE_ARGS === undefined && (await pending()) > 0) {
+    while ((await pending()) > 0) {
       await Bun.sleep(50);
     }
     return (performance.now() - startedAt) / 1000;
@@ -196,12 +196,38 @@ try {
     }
   }
 
-  const [statusCounts] = await Promise.all([
-    service.db
-      .select({ status: webhookEvents.status, value: count() })
-      .from(webhookEvents)
-      .groupBy(webhookEvents.status),
-  ]);
+  // Light load: one event at a time, each followed by a wait until the database shows it processed.
+  const processingDelays: number[] = [];
+  for (let index = 0; index < lightLoadEvents; index++) {
+    const body = JSON.stringify({
+      type: "payment.confirmed",
+      data: { id: `pay_light_${index}`, external_id: `inv_light_${index}`, amount: "499.00", currency: "USDC" },
+    });
+    const signature = new Bun.CryptoHasher("sha256", new TextEncoder().encode(secret)).update(body).digest("hex");
+    const response = await fetch(surgeRoute, { method: "POST", body, headers: { "x-surge-signature": signature } });
+    const acknowledgedAt = performance.now();
+    const { id } = (await response.json()) as { id: string };
+    for (;;) {
+      const [row] = await service.db
+        .select({ status: webhookEvents.status })
+        .from(webhookEvents)
+        .where(eq(webhookEvents.id, id));
+      if (row?.status !== "pending") {
+        break;
+      }
+      await Bun.sleep(1);
+    }
+    processingDelays.push(performance.now() - acknowledgedAt);
+    await Bun.sleep(20);
+  }
+  processingDelays.sort((left, right) => left - right);
+  const delayPercentile = (fraction: number) =>
+    processingDelays[Math.min(processingDelays.length - 1, Math.floor(processingDelays.length * fraction))] ?? 0;
+
+  const statusCounts = await service.db
+    .select({ status: webhookEvents.status, value: count() })
+    .from(webhookEvents)
+    .groupBy(webhookEvents.status);
   const peakMb = peakMemoryMb(serviceProcess.pid);
   const mean = (numbers: number[]) => numbers.reduce((sum, value) => sum + value, 0) / numbers.length;
   const serviceRate = mean(serviceResults.map((result) => result.perSecond));
@@ -229,6 +255,9 @@ try {
           `  service round ${index + 1}: every event processed ${result.processedSeconds.toFixed(2)} s after the first request`,
       )
       .join("\n"),
+  );
+  console.log(
+    `  light load: ${lightLoadEvents} events one at a time, processed ${delayPercentile(0.5).toFixed(1)} ms (p50) and ${delayPercentile(0.99).toFixed(1)} ms (p99) after their acknowledgement (target about 100 ms)`,
   );
   console.log(`\n  events by status: ${statusCounts.map((row) => `${row.status} ${row.value}`).join(", ")}`);
   console.log(`  mean rate: service ${serviceRate.toFixed(0)}/s, baseline ${baselineRate.toFixed(0)}/s`);

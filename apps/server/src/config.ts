@@ -91,10 +91,10 @@ export function loadConfig(
   options: { stdoutIsTty?: boolean } = {},
 ): AppConfig {
   // An empty variable counts as unset, as `VAR=` in a .env file or docker-compose.yml means.
-  const given = Object.fromEntries(
+  const setVariables = Object.fromEntries(
     Object.entries(environment).filter(([, value]) => value !== undefined && value.trim() !== ""),
   );
-  const parsed = environmentSchema.safeParse(given);
+  const parsed = environmentSchema.safeParse(setVariables);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);

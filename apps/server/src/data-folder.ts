@@ -60,7 +60,7 @@ export class DataFolder {
   }
 }
 
-/** Where the running embedded server listens, so `bun run seed` and `bun run trigger` can find it. */
+/** The address of the running embedded server, which `bun run seed` and `bun run trigger` read. */
 export interface ServerFile {
   readonly pid: number;
   readonly url: string;

@@ -11,7 +11,7 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly maxBodyBytes: number;
-  /** Bearer key of internal callers; the internal routes answer 503 without one. */
+  /** Bearer key of internal callers; without one the internal routes respond with 503. */
   readonly internalApiKey: string | undefined;
   /** Serves `POST /api/internal/seed`, for the embedded database only, where no other process can seed. */
   readonly enableDemoSeed: boolean;

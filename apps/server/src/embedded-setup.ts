@@ -10,9 +10,9 @@ import {
 import type { DataFolder } from "./data-folder";
 
 /**
- * Gives each source without a secret a generated one on first start of the embedded mode. The values are
- * also written to the data folder, owner-readable only, for the trigger command; the encryption key
- * that protects the stored copies sits in the same folder, so this file adds no exposure.
+ * Gives each source without a secret a generated one on first start of the embedded mode. The values
+ * are also written to the data folder, readable by its owner only, for the trigger command. That adds
+ * no exposure, because the encryption key of the stored copies is in the same folder.
  */
 export async function generateMissingSecrets(
   ctx: CoreContext & { secrets: SecretStore },

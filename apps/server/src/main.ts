@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     server = Bun.serve({
       port: config.port,
       hostname: config.host,
-      // Bun's own limit only backs up the route's check, which answers with the JSON error envelope.
+      // Bun's own limit is a backstop: the route's check responds first, with the JSON error envelope.
       maxRequestBodySize: config.maxBodyBytes * 2 + 65_536,
       fetch: app.fetch,
     });

@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export interface Metrics {
   readonly registry: Registry;
-  /** Webhook requests by source and by how they were answered (stored status, or the error code). */
+  /** Webhook requests by source and outcome: the stored status or the error code. */
   readonly webhookRequests: Counter<"source" | "outcome">;
   readonly webhookAckSeconds: Histogram<"source">;
   readonly eventsProcessed: Counter<"outcome">;
@@ -24,7 +24,7 @@ export function createMetrics(db: Database): Metrics {
   });
   const webhookAckSeconds = new Histogram({
     name: "basalt_webhook_ack_seconds",
-    help: "Time from reading a webhook request to answering it.",
+    help: "Time from reading a webhook request to sending the response.",
     labelNames: ["source"] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],

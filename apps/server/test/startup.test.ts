@@ -34,7 +34,7 @@ interface DemoRecords {
 
 describe("configuration at startup", () => {
   test("invalid variable stops the process naming it", async () => {
-    const result = await run(["bun", "apps/server/src/main.ts"], {
+    const result = await run(["bun", "--no-env-file", "apps/server/src/main.ts"], {
       DATA_DIR: temporaryDataDir(),
       PORT: "not-a-port",
       SURGE_WEBHOOK_SECRET: "tiny",
@@ -47,7 +47,7 @@ describe("configuration at startup", () => {
   });
 
   test("unknown role is refused", async () => {
-    const result = await run(["bun", "apps/server/src/main.ts", "--role", "everything"], {
+    const result = await run(["bun", "--no-env-file", "apps/server/src/main.ts", "--role", "everything"], {
       DATA_DIR: temporaryDataDir(),
     });
 
@@ -59,22 +59,26 @@ describe("configuration at startup", () => {
 describe.if(testDatabaseKind === "embedded")("first start on the embedded database", () => {
   test("seed and trigger pay an invoice once", async () => {
     const dataDir = temporaryDataDir();
-    const server = start(["bun", "apps/server/src/main.ts"], { DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1" });
+    const server = start(["bun", "--no-env-file", "apps/server/src/main.ts"], {
+      DATA_DIR: dataDir,
+      PORT: "0",
+      HOST: "127.0.0.1",
+    });
     try {
       const url = await waitForServerFile(dataDir, server);
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
       expect(existsSync(join(dataDir, "generated-secrets.json"))).toBe(true);
 
-      const second = await run(["bun", "apps/server/src/main.ts"], { DATA_DIR: dataDir, PORT: "0" });
+      const second = await run(["bun", "--no-env-file", "apps/server/src/main.ts"], { DATA_DIR: dataDir, PORT: "0" });
       expect(second.code).toBe(78);
       expect(second.stdout + second.stderr).toContain("embedded database serves one process");
 
-      const seeded = await run(["bun", "scripts/seed.ts"], { DATA_DIR: dataDir });
+      const seeded = await run(["bun", "--no-env-file", "scripts/seed.ts"], { DATA_DIR: dataDir });
       expect(seeded.code).toBe(0);
       const records = JSON.parse(seeded.stdout) as DemoRecords;
 
       const triggered = await run(
-        ["bun", "scripts/trigger.ts", "surge", "payment.confirmed", "--invoice", records.invoiceId],
+        ["bun", "--no-env-file", "scripts/trigger.ts", "surge", "payment.confirmed", "--invoice", records.invoiceId],
         {
           DATA_DIR: dataDir,
         },
@@ -108,7 +112,7 @@ describe.if(testDatabaseKind === "embedded")("first start on the embedded databa
   test("seed without a running server opens the database", async () => {
     const dataDir = temporaryDataDir();
 
-    const seeded = await run(["bun", "scripts/seed.ts"], { DATA_DIR: dataDir });
+    const seeded = await run(["bun", "--no-env-file", "scripts/seed.ts"], { DATA_DIR: dataDir });
 
     expect(seeded.code).toBe(0);
     expect((JSON.parse(seeded.stdout) as DemoRecords).invoiceId).toStartWith("inv_");
@@ -121,14 +125,18 @@ describe.if(testDatabaseKind === "postgres")("start on real Postgres", () => {
     const databaseUrl = database.url ?? "";
     const port = await freePort();
     const env = { DATABASE_URL: databaseUrl, SURGE_WEBHOOK_SECRET: surgeSecret, DATA_DIR: temporaryDataDir() };
-    const server = start(["bun", "apps/server/src/main.ts"], { ...env, PORT: String(port), HOST: "127.0.0.1" });
+    const server = start(["bun", "--no-env-file", "apps/server/src/main.ts"], {
+      ...env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+    });
     try {
       await waitFor("readiness", async () =>
         (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ? true : undefined,
       );
       expect(await database.db.$count(webhookSecrets)).toBe(0);
 
-      const seeded = await run(["bun", "scripts/seed.ts"], env);
+      const seeded = await run(["bun", "--no-env-file", "scripts/seed.ts"], env);
       expect(seeded.code).toBe(0);
       const records = JSON.parse(seeded.stdout) as DemoRecords;
 
@@ -175,12 +183,12 @@ describe.if(testDatabaseKind === "postgres")("start on real Postgres", () => {
       SURGE_WEBHOOK_SECRET: surgeSecret,
       WORKER_POLL_INTERVAL_MS: "60000",
     };
-    const http = start(["bun", "apps/server/src/main.ts", "--role", "http"], {
+    const http = start(["bun", "--no-env-file", "apps/server/src/main.ts", "--role", "http"], {
       ...env,
       PORT: String(port),
       HOST: "127.0.0.1",
     });
-    const worker = start(["bun", "apps/server/src/main.ts", "--role", "worker"], env);
+    const worker = start(["bun", "--no-env-file", "apps/server/src/main.ts", "--role", "worker"], env);
     try {
       await waitFor("readiness", async () =>
         (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ? true : undefined,

@@ -1,4 +1,4 @@
-/** Every error code the HTTP API answers with, and its status. */
+/** Every error code the HTTP API responds with, and its status. */
 export const errorStatus = {
   payload_too_large: 413,
   source_not_configured: 503,
@@ -51,6 +51,8 @@ const acceptableRequestId = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** Uses the caller's X-Request-Id when it is a short plain token, else makes one. */
 export function requestIdOf(request: Request): string {
-  const given = request.headers.get("x-request-id");
-  return given !== null && acceptableRequestId.test(given) ? given : `req_${crypto.randomUUID().replaceAll("-", "")}`;
+  const header = request.headers.get("x-request-id");
+  return header !== null && acceptableRequestId.test(header)
+    ? header
+    : `req_${crypto.randomUUID().replaceAll("-", "")}`;
 }

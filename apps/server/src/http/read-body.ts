@@ -1,8 +1,8 @@
 export type BodyResult = { ok: true; body: Uint8Array } | { ok: false; declaredBytes: number | null };
 
 /**
- * Reads a request body of at most `maxBytes`. A larger declared Content-Length is refused before
- * anything is read; a body without one is read in chunks and abandoned as soon as it passes the limit.
+ * Reads a request body of at most `maxBytes`. A larger declared Content-Length is rejected before
+ * anything is read. A body without one is read in chunks and abandoned as soon as it passes the limit.
  */
 export async function readBody(request: Request, maxBytes: number): Promise<BodyResult> {
   const declared = request.headers.get("content-length");

@@ -6,7 +6,7 @@ import { checkBearer } from "./bearer";
 
 /**
  * `POST /api/internal/seed` creates demo CRM records. Only the embedded database needs it: PGlite serves
- * one process, so `bun run seed` asks the running server instead of opening the database itself.
+ * one process, so `bun run seed` sends its request to the running server instead of opening the database.
  */
 export function internalRoutes(deps: AppDeps) {
   const app = new Elysia({ name: "internal" });

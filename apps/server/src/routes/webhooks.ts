@@ -6,7 +6,7 @@ import { errorResponse, jsonResponse, requestIdOf } from "../http/errors";
 import { RateLimitedLog } from "../http/rate-limited-log";
 import { readBody } from "../http/read-body";
 
-/** The four provider routes. Each reads the raw body and headers, calls core, and maps the outcome. */
+/** Registers the four provider routes. Each reads the raw body and headers, calls core, and maps the outcome to a response. */
 export function webhookRoutes(deps: AppDeps) {
   const unauthorizedLog = new RateLimitedLog(deps.logger);
   const app = new Elysia({ name: "webhooks" });
@@ -57,7 +57,7 @@ async function handleWebhook(
 
   switch (outcome.kind) {
     case "not_configured":
-      deps.logger.warn(log("source_not_configured"), "webhook refused: source has no signing secret");
+      deps.logger.warn(log("source_not_configured"), "webhook rejected: source has no signing secret");
       return errorResponse("source_not_configured", outcome.message, requestId);
     case "unauthorized":
       log(outcome.reason);

@@ -146,7 +146,7 @@ export const meetings = pgTable(
     timezone: text().notNull(),
     title: text().notNull(),
     durationMinutes: integer().notNull(),
-    /** Who booked it: `basaltecho` for the voice agent, `api` for internal callers. */
+    /** The booker: `basaltecho` for the voice agent, `api` for internal callers. */
     bookedBy: text().notNull(),
     /** The webhook event or idempotency key that created the meeting; a replay finds it. */
     idempotencyKey: text().unique(),
@@ -260,7 +260,7 @@ export const aiAnalyticsEvents = pgTable(
   (table) => [index("ai_analytics_events_occurred_idx").on(table.occurredAt)],
 );
 
-/** How an incoming SIP call is answered. Routes are tried by ascending position; the first match wins. */
+/** Routing rules for incoming SIP calls. Routes are tried by ascending position, and the first match wins. */
 export const callRoutes = pgTable("call_routes", {
   id: text().primaryKey(),
   name: text().notNull(),

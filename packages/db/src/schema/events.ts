@@ -27,12 +27,12 @@ export const webhookEvents = pgTable(
     contentType: text(),
     /** Request headers worth keeping for inspection; signatures and credentials are never stored. */
     headers: jsonb().$type<Record<string, string>>().notNull(),
-    /** Which secret verified the signature: a stored secret id, `env`, or `unsigned`. */
+    /** The secret that verified the signature: a stored secret id, `env`, or `unsigned`. */
     verifiedBy: text().notNull(),
     receivedAt: timestampTz().notNull(),
     /** The provider's own timestamp of the event, when the payload carries one. */
     occurredAt: timestampTz(),
-    /** Why an event is `ignored` or `rejected`. */
+    /** The reason an event is `ignored` or `rejected`. */
     statusReason: text(),
     attempts: integer().notNull().default(0),
     nextAttemptAt: timestampTz(),
