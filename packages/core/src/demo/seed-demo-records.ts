@@ -27,9 +27,9 @@ export interface DemoRecords {
 }
 
 /**
- * Creates a small, self-contained set of CRM records for trying the webhooks: an account, a lead, an
- * opportunity linked to an open 499.00 USDC invoice that includes 100 LeadGen credits, an outreach email
- * sent to the lead, and a call route that accepts calls. Every run creates new records.
+ * Creates a small, self-contained set of CRM records for trying the webhooks. They are an account, a
+ * lead, an open 499.00 USDC invoice that includes 100 LeadGen credits, an opportunity linked to it, an
+ * outreach email sent to the lead, and a call route that accepts calls. Every run creates new records.
  */
 export async function seedDemoRecords(db: Database): Promise<DemoRecords> {
   const records = {

@@ -1,7 +1,7 @@
 import type { Transaction, WebhookEvent } from "@basalt/db";
 import type { Logger } from "../logger";
 
-/** What a side effect runs with: the transaction that also changes the event's status. */
+/** The context of a side effect: the transaction that also changes the event's status. */
 export interface EffectContext {
   readonly tx: Transaction;
   readonly now: Date;
@@ -14,7 +14,7 @@ export interface EventEffectContext extends EffectContext {
   readonly occurredAt: Date;
 }
 
-/** How processing ended: applied, or deliberately not applied with the reason shown to admins. */
+/** The end of processing: applied, or deliberately not applied with the reason shown to admins. */
 export type EffectResult = { status: "processed" } | { status: "ignored"; reason: string };
 
 export const processed: EffectResult = { status: "processed" };

@@ -23,8 +23,8 @@ export type PayInvoiceResult =
 
 /**
  * Marks an invoice paid and applies what follows: LeadGen credits once per invoice, every linked
- * opportunity Closed Won, and a timeline activity. A replay changes nothing; a payment whose amount or
- * currency differs from the invoice, or an unknown or void invoice, fails for an admin to resolve.
+ * opportunity Closed Won, and a timeline activity. A replay changes nothing. A payment whose amount or
+ * currency differs from the invoice fails for an admin to resolve, and so does an unknown or void invoice.
  */
 export async function payInvoice(
   ctx: EventEffectContext,
