@@ -59,6 +59,17 @@ describe("POST /api/outreach/meeting/:leadId", () => {
     expect(answer.meeting.id).toBe(first.meeting.id);
   });
 
+  test("idempotency key of another lead is 409", async () => {
+    await server.database.db.insert(leads).values({ id: "lead_meeting_other", accountId: "acct_meeting" });
+    const headers = { authorization: `Bearer ${internalApiKey}`, "idempotency-key": "booking-shared" };
+    await book(validRequest, headers);
+
+    const response = await book(validRequest, headers, "lead_meeting_other");
+
+    expect(response.status).toBe(409);
+    expect(((await response.json()) as ErrorBody).error.code).toBe("conflict");
+  });
+
   test("missing bearer key is 401", async () => {
     const response = await book(validRequest, {});
 

@@ -1,4 +1,4 @@
-import { bookMeeting, ianaTimeZone, NotFoundError } from "@basalt/core";
+import { bookMeeting, ConflictError, ianaTimeZone, NotFoundError } from "@basalt/core";
 import { isDatabaseUnavailable } from "@basalt/db";
 import { Elysia } from "elysia";
 import { z } from "zod";
@@ -75,6 +75,9 @@ export function meetingRoutes(deps: AppDeps) {
       } catch (error) {
         if (error instanceof NotFoundError) {
           return errorResponse("not_found", `Lead ${params.leadId} not found.`, requestId);
+        }
+        if (error instanceof ConflictError) {
+          return errorResponse("conflict", error.message, requestId);
         }
         if (isDatabaseUnavailable(error)) {
           return errorResponse("database_unavailable", "The meeting could not be stored; retry later.", requestId);

@@ -2,7 +2,7 @@ import { type Executor, leads, meetings } from "@basalt/db";
 import { eq } from "drizzle-orm";
 import { addLeadActivity } from "../crm/activities";
 import { isLaterStage } from "../crm/pipeline";
-import { NotFoundError } from "../errors";
+import { ConflictError, NotFoundError } from "../errors";
 import { newId } from "../ids";
 
 export const defaultMeetingMinutes = 30;
@@ -34,6 +34,7 @@ export interface ScheduleMeetingResult {
 /**
  * Books a meeting with a lead, moves the lead to Engage_Human unless it is already further along, and
  * marks its outreach as meeting booked. Serves both the voice agent's tool call and the meeting API.
+ * Raises NotFoundError for an unknown lead and ConflictError for an idempotency key used by another lead.
  */
 export async function scheduleMeeting(tx: Executor, input: ScheduleMeetingInput): Promise<ScheduleMeetingResult> {
   const [lead] = await tx.select().from(leads).where(eq(leads.id, input.leadId)).for("update");
@@ -64,15 +65,24 @@ export async function scheduleMeeting(tx: Executor, input: ScheduleMeetingInput)
     if (!existing) {
       throw new Error(`meeting with idempotency key ${input.idempotencyKey} conflicted but was not found`);
     }
+    // Keys are unique across all leads, so a reused key must not hand out another lead's meeting.
+    if (existing.leadId !== lead.id) {
+      throw new ConflictError(
+        `idempotency key ${input.idempotencyKey} was already used to book a meeting for another lead. Send a new key to book for lead ${lead.id}.`,
+      );
+    }
     return { meeting: existing, created: false };
   }
 
   const advances = isLaterStage(lead.pipelineStage, "Engage_Human");
+  // Records the provider's time of the booking, not when a retry ran. A later booking already recorded stays.
+  const bookedAt =
+    lead.meetingBookedAt !== null && lead.meetingBookedAt > input.occurredAt ? lead.meetingBookedAt : input.occurredAt;
   await tx
     .update(leads)
     .set({
       pipelineStage: advances ? "Engage_Human" : lead.pipelineStage,
-      meetingBookedAt: input.now,
+      meetingBookedAt: bookedAt,
       updatedAt: input.now,
     })
     .where(eq(leads.id, lead.id));

@@ -1,7 +1,7 @@
 import { type CallStatus, calls, type Executor, followUpIntents, leads } from "@basalt/db";
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, asc, desc, eq, gte, isNull } from "drizzle-orm";
 import { addLeadActivity } from "../../crm/activities";
-import { NotFoundError } from "../../errors";
+import { ConflictError, NotFoundError } from "../../errors";
 import { newId } from "../../ids";
 import type { EventEffectContext } from "../context";
 
@@ -36,6 +36,9 @@ function isNewerCallStatus(lead: Lead, status: CallStatus, occurredAt: Date): bo
 async function findCall(tx: Executor, leadId: string, providerCallId: string | undefined) {
   if (providerCallId !== undefined) {
     const [call] = await tx.select().from(calls).where(eq(calls.providerCallId, providerCallId)).for("update");
+    if (call && call.leadId !== leadId) {
+      throw new ConflictError(`call ${providerCallId} belongs to lead ${call.leadId}, not to lead ${leadId}`);
+    }
     return call;
   }
   const [open] = await tx
@@ -48,18 +51,48 @@ async function findCall(tx: Executor, leadId: string, providerCallId: string | u
   return open;
 }
 
+/**
+ * Finds the call that a late `call_connected` without a call id belongs to. It is the lead's earliest
+ * call without a provider id that ended at or after `occurredAt` and has no connect time yet.
+ */
+async function findCallEndedAfter(tx: Executor, leadId: string, occurredAt: Date) {
+  const [ended] = await tx
+    .select()
+    .from(calls)
+    .where(
+      and(
+        eq(calls.leadId, leadId),
+        isNull(calls.providerCallId),
+        isNull(calls.connectedAt),
+        gte(calls.endedAt, occurredAt),
+      ),
+    )
+    .orderBy(asc(calls.endedAt))
+    .limit(1)
+    .for("update");
+  return ended;
+}
+
 export interface CallEventInput {
   readonly leadId: string;
   readonly callId?: string | undefined;
 }
 
-/** Records that a call connected: the lead's call status becomes CONNECTED unless the call already ended. */
+/**
+ * Records that a call connected: the lead's call status becomes CONNECTED unless the call already ended.
+ * A report that arrives after its call ended only fills in the call's connect time and the timeline.
+ */
 export async function recordCallConnected(ctx: EventEffectContext, input: CallEventInput): Promise<void> {
   const { tx, now, occurredAt } = ctx;
   const lead = await lockLead(tx, input.leadId);
-  const call = await findCall(tx, lead.id, input.callId);
+  // Without a call id, a connect that predates a call whose end arrived first belongs to that call.
+  const lateForEndedCall = input.callId === undefined ? await findCallEndedAfter(tx, lead.id, occurredAt) : undefined;
+  const call = lateForEndedCall ?? (await findCall(tx, lead.id, input.callId));
 
   if (call?.status === "ENDED") {
+    if (call.connectedAt === null) {
+      await tx.update(calls).set({ connectedAt: occurredAt, updatedAt: now }).where(eq(calls.id, call.id));
+    }
     await addLeadActivity(tx, {
       leadId: lead.id,
       kind: "call.connected",

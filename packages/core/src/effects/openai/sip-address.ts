@@ -1,6 +1,7 @@
 /**
- * Extracts the address of a SIP header such as `"Alice" <sip:+15551234567@example.com>;tag=1`:
- * the URI inside angle brackets, or the value up to its parameters. Header names match in any case.
+ * Extracts the address of a SIP header: `sip:+15551234567@example.com` for
+ * `"Alice" <sip:+15551234567@example.com;user=phone>;tag=1`. That is the URI inside angle brackets, or
+ * the value up to its parameters, without the URI's own parameters and headers. Header names match in any case.
  */
 export function sipAddress(headers: readonly { name: string; value: string }[], name: string): string | null {
   const header = headers.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
@@ -8,8 +9,18 @@ export function sipAddress(headers: readonly { name: string; value: string }[], 
     return null;
   }
   const bracketed = /<([^>]*)>/.exec(header.value);
-  const address = (bracketed?.[1] ?? header.value.split(";")[0] ?? "").trim();
+  const address = withoutUriParameters(bracketed?.[1] ?? header.value.split(";")[0] ?? "").trim();
   return address === "" ? null : address;
+}
+
+/**
+ * Cuts a URI's parameters (`;user=phone`) and headers (`?subject=x`), which start after the host. A
+ * user part may itself contain `;`, so the search starts after the `@` when there is one.
+ */
+function withoutUriParameters(uri: string): string {
+  const hostStart = uri.indexOf("@") + 1;
+  const end = uri.slice(hostStart).search(/[;?]/);
+  return end === -1 ? uri : uri.slice(0, hostStart + end);
 }
 
 /** The user part of a SIP or tel URI: `+15551234567` for `sip:+15551234567@example.com`. */

@@ -1,5 +1,5 @@
 import { type EmailStatus, emailSuppressions, leads, outreachEmails } from "@basalt/db";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { addLeadActivity } from "../../crm/activities";
 import type { ResendEmailEvent } from "../../inbound/payloads/resend";
 import { type EffectResult, type EventEffectContext, processed } from "../context";
@@ -56,7 +56,7 @@ export async function applyEmailEvent(ctx: EventEffectContext, event: ResendEmai
       .update(outreachEmails)
       .set({
         ...(advances ? { status: transition.status } : {}),
-        [transition.timestamp]: email[transition.timestamp] ?? occurredAt,
+        [transition.timestamp]: earliest(email[transition.timestamp], occurredAt),
         updatedAt: now,
       })
       .where(eq(outreachEmails.id, email.id));
@@ -74,10 +74,11 @@ export async function applyEmailEvent(ctx: EventEffectContext, event: ResendEmai
       .onConflictDoNothing();
   }
   if (transition?.status === "COMPLAINED" && email.leadId) {
+    // A lead that already opted out keeps the time it first did.
     await tx
       .update(leads)
       .set({ optedOut: true, optedOutAt: occurredAt, updatedAt: now })
-      .where(eq(leads.id, email.leadId));
+      .where(and(eq(leads.id, email.leadId), eq(leads.optedOut, false)));
   }
 
   if (email.leadId) {
@@ -91,6 +92,14 @@ export async function applyEmailEvent(ctx: EventEffectContext, event: ResendEmai
     });
   }
   return processed;
+}
+
+/**
+ * Returns the earlier of a stored first-time timestamp and an event's time, because events can arrive
+ * out of order.
+ */
+function earliest(stored: Date | null, occurredAt: Date): Date {
+  return stored !== null && stored <= occurredAt ? stored : occurredAt;
 }
 
 function describe(type: string, subject: string, softBounce: boolean, statusChanged: boolean): string {
