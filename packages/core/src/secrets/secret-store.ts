@@ -42,7 +42,12 @@ export class SecretStore {
   constructor(options: SecretStoreOptions) {
     this.#options = options;
     this.#cacheTtlMs = options.cacheTtlMs ?? 5_000;
-    for (const [source, value] of Object.entries(options.environmentSecrets) as [EventSource, string][]) {
+    const entries = Object.entries(options.environmentSecrets) as [EventSource, string | undefined][];
+    for (const [source, value] of entries) {
+      // Partial<Record> allows an explicit undefined, which means the variable is unset.
+      if (value === undefined) {
+        continue;
+      }
       const parsed = parseSecret(sourceDefinitions[source].secretKind, value);
       if (parsed.ok) {
         this.#environmentKeys.set(source, { id: "env", key: parsed.key });
@@ -121,11 +126,19 @@ export class SecretStore {
     const keys: CachedKey[] = [];
     for (const row of rows) {
       const plaintext = await decryptSecret(cipher, row.id, source, row.ciphertext);
-      const parsed = plaintext === null ? null : parseSecret(sourceDefinitions[source].secretKind, plaintext);
-      if (!parsed?.ok) {
+      if (plaintext === null) {
         logger.error(
           { source, secret_id: row.id },
           "stored secret ignored: it does not decrypt with SECRETS_ENCRYPTION_KEY",
+        );
+        continue;
+      }
+      const parsed = parseSecret(sourceDefinitions[source].secretKind, plaintext);
+      if (!parsed.ok) {
+        // The parse message describes the problem without repeating the secret.
+        logger.error(
+          { source, secret_id: row.id, problem: parsed.message },
+          "stored secret ignored: it decrypts but is not a valid secret for its source",
         );
         continue;
       }

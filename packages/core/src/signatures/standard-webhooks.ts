@@ -30,7 +30,11 @@ export interface StandardWebhookInput {
   readonly toleranceSeconds: number;
 }
 
-const unixSeconds = /^\d{1,12}$/;
+/**
+ * Digits only, at most 20, so that a timestamp in milliseconds or a finer unit fails the tolerance
+ * check with a hint instead of the format check.
+ */
+const unixSeconds = /^\d{1,20}$/;
 const encoder = new TextEncoder();
 
 /**
@@ -56,12 +60,12 @@ export function verifyStandardWebhook(input: StandardWebhookInput): Verification
     return {
       ok: false,
       reason: "invalid_signature",
-      message: `The ${headerNames.timestamp} header must be Unix seconds as digits only.`,
+      message: `The ${headerNames.timestamp} header must be Unix seconds as digits only (at most 20).`,
     };
   }
   const skewSeconds = Number(timestamp) - Math.floor(input.now.getTime() / 1000);
   if (Math.abs(skewSeconds) > input.toleranceSeconds) {
-    const hint = timestamp.length > 10 ? " It looks like milliseconds; send Unix seconds." : "";
+    const hint = timestamp.length > 10 ? " It looks like milliseconds or a finer unit; send Unix seconds." : "";
     return {
       ok: false,
       reason: "timestamp_out_of_tolerance",
