@@ -37,7 +37,7 @@ export { buildSampleEvent, type SampleEvent, sampleEventTypes, signSampleEvent }
 export { checkStoredSecrets } from "./secrets/check-stored-secrets";
 export { decodeKey as decodeEncryptionKey, SecretCipher } from "./secrets/cipher";
 export type { SecretContext } from "./secrets/context";
-export { type CreatedSecret, createSecret } from "./secrets/create-secret";
+export { type CreatedSecret, createSecret, secretFingerprint } from "./secrets/create-secret";
 export { revokeSecret } from "./secrets/revoke-secret";
 export { defaultRotationGraceHours, maxExpiringSecretsPerSource, rotateSecret } from "./secrets/rotate-secret";
 export { SecretStore } from "./secrets/secret-store";

@@ -223,7 +223,7 @@ CREATE TABLE "webhook_secrets" (
 	"id" text PRIMARY KEY NOT NULL,
 	"source" text NOT NULL,
 	"ciphertext" "bytea" NOT NULL,
-	"hint" text NOT NULL,
+	"fingerprint" text NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"expires_at" timestamp with time zone,
 	"revoked_at" timestamp with time zone

@@ -1,6 +1,7 @@
 import { type EventSource, type Executor, webhookSecrets } from "@basalt/db";
 import { ConfigurationError, InvalidInputError } from "../errors";
 import { newId } from "../ids";
+import { sha256Hex } from "../signatures/hmac";
 import { generateSecret, parseSecret } from "../signatures/secret-format";
 import { sourceDefinitions } from "../sources";
 import type { SecretCipher } from "./cipher";
@@ -12,7 +13,8 @@ export interface CreatedSecret {
   readonly source: EventSource;
   /** The secret itself: shown once to whoever created it, stored only encrypted. */
   readonly value: string;
-  readonly hint: string;
+  /** The first 12 hex digits of the secret's SHA-256. */
+  readonly fingerprint: string;
 }
 
 export interface CreateSecretInput {
@@ -43,10 +45,10 @@ export async function insertSecret(
   }
 
   const id = newId("whs");
-  const hint = value.slice(-4);
+  const fingerprint = secretFingerprint(value);
   const ciphertext = await cipher.encrypt(value, secretAssociatedData(id, input.source));
-  await db.insert(webhookSecrets).values({ id, source: input.source, ciphertext, hint });
-  return { id, source: input.source, value, hint };
+  await db.insert(webhookSecrets).values({ id, source: input.source, ciphertext, fingerprint });
+  return { id, source: input.source, value, fingerprint };
 }
 
 export function requireCipher(ctx: SecretContext): SecretCipher {
@@ -55,4 +57,9 @@ export function requireCipher(ctx: SecretContext): SecretCipher {
     throw new ConfigurationError("SECRETS_ENCRYPTION_KEY is not set, so secrets cannot be stored; set it and restart.");
   }
   return cipher;
+}
+
+/** Identifies a secret without revealing any of it: the first 12 hex digits of its SHA-256. */
+export function secretFingerprint(value: string): string {
+  return sha256Hex(new TextEncoder().encode(value)).slice(0, 12);
 }

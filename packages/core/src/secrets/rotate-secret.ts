@@ -1,5 +1,5 @@
 import { webhookSecrets } from "@basalt/db";
-import { and, asc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import { InvalidInputError } from "../errors";
 import type { SecretContext } from "./context";
 import { type CreatedSecret, type CreateSecretInput, insertSecret, requireCipher } from "./create-secret";
@@ -16,7 +16,8 @@ export interface RotateSecretInput extends CreateSecretInput {
 
 /**
  * Adds a new secret and gives every current non-expiring secret of the source an expiry, all in one
- * transaction. Keeps at most ten expiring secrets per source by revoking the oldest.
+ * transaction that holds a lock per source. Keeps at most ten expiring secrets per source by revoking
+ * the oldest.
  */
 export async function rotateSecret(ctx: SecretContext, input: RotateSecretInput): Promise<CreatedSecret> {
   const graceHours = input.graceHours ?? defaultRotationGraceHours;
@@ -28,6 +29,8 @@ export async function rotateSecret(ctx: SecretContext, input: RotateSecretInput)
   const expiresAt = new Date(now.getTime() + graceHours * 3_600_000);
 
   const created = await ctx.db.transaction(async (tx) => {
+    // Two rotations of one source at once would each leave a non-expiring secret; this lock orders them.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`webhook_secrets:${input.source}`}))`);
     await tx
       .update(webhookSecrets)
       .set({ expiresAt })

@@ -77,7 +77,8 @@ describe("createSecret", () => {
     expect(row?.ciphertext.length).toBeGreaterThan(plaintext.length);
     expect(contains(row?.ciphertext ?? plaintext, plaintext)).toBe(false);
     expect(contains(row?.ciphertext ?? plaintext, plaintext.slice(0, 16))).toBe(false);
-    expect(row?.hint).toBe(created.value.slice(-4));
+    expect(row?.fingerprint).toBe(new Bun.CryptoHasher("sha256").update(created.value).digest("hex").slice(0, 12));
+    expect(row?.fingerprint).toBe(created.fingerprint);
     expect(row?.source).toBe("surge");
     expect(row?.expiresAt).toBeNull();
     expect(row?.revokedAt).toBeNull();

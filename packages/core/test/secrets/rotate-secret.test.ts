@@ -145,6 +145,23 @@ describe("rotateSecret grace period", () => {
   });
 });
 
+describe("rotateSecret concurrency", () => {
+  test("simultaneous rotations leave one active secret", async () => {
+    await createSecret(ctx, { source: "surge" });
+
+    const rotated = await Promise.all(Array.from({ length: 4 }, () => rotateSecret(ctx, { source: "surge" })));
+
+    const nonExpiring = await ctx.db
+      .select({ id: webhookSecrets.id })
+      .from(webhookSecrets)
+      .where(
+        and(eq(webhookSecrets.source, "surge"), isNull(webhookSecrets.revokedAt), isNull(webhookSecrets.expiresAt)),
+      );
+    expect(nonExpiring).toHaveLength(1);
+    expect(rotated.map((secret) => secret.id)).toContain(nonExpiring[0]?.id ?? "");
+  });
+});
+
 describe("rotateSecret limit", () => {
   test("keeps ten rotated-out secrets", async () => {
     const created: string[] = [];

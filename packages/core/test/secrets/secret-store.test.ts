@@ -151,7 +151,7 @@ describe("SecretStore associated data", () => {
     const cipher = requireCipher();
     const id = newId("whs");
     const ciphertext = await cipher.encrypt("too-short", `webhook_secrets:${id}:surge`);
-    await ctx.db.insert(webhookSecrets).values({ id, source: "surge", ciphertext, hint: "hort" });
+    await ctx.db.insert(webhookSecrets).values({ id, source: "surge", ciphertext, fingerprint: "000000000000" });
     const entries: LogEntry[] = [];
     const store = storeWith(cipher, { logger: recordingLogger(entries) });
 

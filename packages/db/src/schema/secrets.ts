@@ -10,8 +10,8 @@ export const webhookSecrets = pgTable(
     source: text({ enum: eventSources }).notNull(),
     /** 12-byte nonce, then the ciphertext with its 16-byte authentication tag. */
     ciphertext: bytea().notNull(),
-    /** Last characters of the secret, so an admin can tell secrets apart without seeing them. */
-    hint: text().notNull(),
+    /** The first 12 hex digits of the secret's SHA-256, so an admin can tell secrets apart without seeing any part of them. */
+    fingerprint: text().notNull(),
     createdAt: createdAt(),
     /** Set when the secret is rotated out: verification accepts it until then. */
     expiresAt: timestampTz(),
