@@ -29,15 +29,32 @@ export interface SourceAdapter {
   parse(request: InboundRequest): Envelope;
 }
 
-/** Longest idempotency key stored as given; longer keys are stored as their SHA-256. */
+/** Maximum length of an idempotency key stored as given; longer keys are stored as their SHA-256. */
 const maxKeyLength = 200;
 
+const encoder = new TextEncoder();
+
+/**
+ * Builds the deduplication key `namespace:value`. Some keys are replaced by their SHA-256: keys longer
+ * than 200 characters, and keys that a Postgres text column cannot hold exactly. Postgres rejects a NUL
+ * character, and UTF-8 encoding turns an unpaired UTF-16 surrogate into U+FFFD, so without the hash a
+ * hostile id would fail the insert or merge with another id.
+ */
 export function idempotencyKey(namespace: string, value: string): string {
   const key = `${namespace}:${value}`;
-  return key.length <= maxKeyLength ? key : `sha256:${sha256Hex(new TextEncoder().encode(key))}`;
+  const wellFormed = key.isWellFormed();
+  if (key.length <= maxKeyLength && wellFormed && !key.includes("\u0000")) {
+    return key;
+  }
+  // JSON.stringify writes unpaired surrogates as \uXXXX escapes, so distinct ids keep distinct hashes.
+  const text = wellFormed ? key : JSON.stringify(key);
+  return `key-sha256:${sha256Hex(encoder.encode(text))}`;
 }
 
-/** The key of a body that carries no id of its own: identical bodies are one event. */
+/**
+ * The key of a body that carries no id of its own: identical bodies are one event. Its prefix differs
+ * from that of a hashed id, so a crafted body can never take the key of an event with a long id.
+ */
 export function bodyKey(body: Uint8Array): string {
-  return `sha256:${sha256Hex(body)}`;
+  return `body-sha256:${sha256Hex(body)}`;
 }

@@ -50,6 +50,14 @@ const keptHeaderNames = [
 ] as const;
 
 /**
+ * Maximum length of a stored event type. Known provider types are short names, so this only cuts
+ * unknown values, which could otherwise fill rows, logs and responses.
+ */
+const maxEventTypeLength = 200;
+/** Maximum length of a stored and returned rejection or ignore reason, which can quote provider values. */
+const maxReasonLength = 1_000;
+
+/**
  * Receives one webhook: checks that the source has a secret, verifies the signature on the raw bytes,
  * classifies the body, and stores it durably. Nothing is parsed before the signature is verified, and
  * every verified body is stored, as rejected or ignored if it cannot be processed. Throws only when the
@@ -82,7 +90,7 @@ export async function receiveWebhook(ctx: ReceiveContext, input: ReceiveInput): 
     id: newId("evt"),
     source: input.source,
     idempotencyKey: envelope.idempotencyKey,
-    eventType: envelope.eventType,
+    eventType: storableText(envelope.eventType, maxEventTypeLength),
     status: statusOf(envelope),
     body: input.body,
     contentType: input.headers.get("content-type"),
@@ -90,7 +98,7 @@ export async function receiveWebhook(ctx: ReceiveContext, input: ReceiveInput): 
     verifiedBy,
     receivedAt,
     occurredAt: envelope.kind === "invalid" ? null : envelope.occurredAt,
-    statusReason: envelope.kind === "handled" ? null : envelope.reason,
+    statusReason: envelope.kind === "handled" ? null : storableText(envelope.reason, maxReasonLength),
     nextAttemptAt: envelope.kind === "handled" ? receivedAt : null,
     updatedAt: receivedAt,
   });
@@ -128,4 +136,16 @@ function keptHeaders(headers: Headers): Record<string, string> {
     }
   }
   return kept;
+}
+
+/**
+ * Makes provider text storable in a Postgres text column, which rejects NUL characters: NUL and
+ * unpaired UTF-16 surrogates become U+FFFD, and text past `maxLength` is cut and ends with "…".
+ */
+function storableText(value: string | null, maxLength: number): string | null {
+  if (value === null) {
+    return null;
+  }
+  const cut = value.length > maxLength ? `${value.slice(0, maxLength - 1)}…` : value;
+  return cut.replaceAll("\u0000", "\uFFFD").toWellFormed();
 }

@@ -1,7 +1,7 @@
 import { verifyHexSignature } from "../../signatures/hex-hmac";
 import { sourceDefinitions } from "../../sources";
 import { bodyKey, type Envelope, idempotencyKey, type SourceAdapter } from "../envelope";
-import { decodeJson, formatIssues, isRecord } from "../json";
+import { decodeJson, isRecord, parsePayload } from "../json";
 import { callConnectedEvent, callEndedEvent, scheduleMeetingEvent } from "../payloads/basaltecho";
 
 const signatureHeader = "x-basaltecho-signature";
@@ -44,7 +44,12 @@ export const basaltechoAdapter: SourceAdapter = {
             ? callEndedEvent
             : null;
     if (schema === null) {
-      const what = type === "tool_call" ? `Tool ${String(value.name)}` : `Event type ${type}`;
+      const what =
+        type !== "tool_call"
+          ? `Event type ${type}`
+          : typeof value.name === "string"
+            ? `Tool ${value.name}`
+            : 'A tool_call without a string "name"';
       return {
         kind: "unhandled",
         eventType,
@@ -53,9 +58,9 @@ export const basaltechoAdapter: SourceAdapter = {
         reason: `${what} has no side effects here.`,
       };
     }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      return { kind: "invalid", eventType, idempotencyKey: bodyKey(request.body), reason: formatIssues(parsed.error) };
+    const parsed = parsePayload(schema, value);
+    if (!parsed.ok) {
+      return { kind: "invalid", eventType, idempotencyKey: bodyKey(request.body), reason: parsed.message };
     }
     return { kind: "handled", eventType, idempotencyKey: key, occurredAt: parsed.data.ts ?? null };
   },

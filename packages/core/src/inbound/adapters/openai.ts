@@ -1,7 +1,7 @@
 import { standardWebhookHeaderNames, verifyStandardWebhook } from "../../signatures/standard-webhooks";
 import { sourceDefinitions } from "../../sources";
 import { bodyKey, type Envelope, idempotencyKey, type SourceAdapter } from "../envelope";
-import { decodeJson, formatIssues, isRecord } from "../json";
+import { decodeJson, isRecord, parsePayload } from "../json";
 import {
   openaiCallIncomingEvent,
   openaiCallIncomingType,
@@ -55,13 +55,13 @@ export const openaiAdapter: SourceAdapter = {
         reason: `OpenAI event type ${type} has no side effects here.`,
       };
     }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
+    const parsed = parsePayload(schema, value);
+    if (!parsed.ok) {
       return {
         kind: "invalid",
         eventType: type,
         idempotencyKey: bodyKey(request.body),
-        reason: formatIssues(parsed.error),
+        reason: parsed.message,
       };
     }
     return { kind: "handled", eventType: type, idempotencyKey: key, occurredAt: parsed.data.created_at ?? null };

@@ -1,7 +1,7 @@
 import { svixHeaderNames, verifyStandardWebhook } from "../../signatures/standard-webhooks";
 import { sourceDefinitions } from "../../sources";
 import { bodyKey, type Envelope, idempotencyKey, type SourceAdapter } from "../envelope";
-import { decodeJson, formatIssues, isRecord } from "../json";
+import { decodeJson, isRecord, parsePayload } from "../json";
 import { resendEmailEvent } from "../payloads/resend";
 
 export const resendAdapter: SourceAdapter = {
@@ -43,13 +43,13 @@ export const resendAdapter: SourceAdapter = {
         reason: `Resend event type ${type} is not about an email we sent.`,
       };
     }
-    const parsed = resendEmailEvent.safeParse(value);
-    if (!parsed.success) {
+    const parsed = parsePayload(resendEmailEvent, value);
+    if (!parsed.ok) {
       return {
         kind: "invalid",
         eventType: type,
         idempotencyKey: bodyKey(request.body),
-        reason: formatIssues(parsed.error),
+        reason: parsed.message,
       };
     }
     return {

@@ -2,7 +2,7 @@ import { verifyHexSignature } from "../../signatures/hex-hmac";
 import type { VerificationResult } from "../../signatures/result";
 import { sourceDefinitions } from "../../sources";
 import { bodyKey, type Envelope, idempotencyKey, type SourceAdapter } from "../envelope";
-import { decodeJson, formatIssues, isRecord } from "../json";
+import { decodeJson, isRecord, parsePayload } from "../json";
 import { surgePaymentEvent, surgePaymentTypes, surgeReceiptEvent, surgeReceiptType } from "../payloads/surge";
 
 /** Signature headers in order of preference: the developer page's, then BasaltSURGE's receipts webhook. */
@@ -59,13 +59,13 @@ export const surgeAdapter: SourceAdapter = {
       };
     }
 
-    const parsed = surgePaymentEvent.safeParse(value);
-    if (!parsed.success) {
+    const parsed = parsePayload(surgePaymentEvent, value);
+    if (!parsed.ok) {
       return {
         kind: "invalid",
         eventType: type,
         idempotencyKey: bodyKey(request.body),
-        reason: formatIssues(parsed.error),
+        reason: parsed.message,
       };
     }
     // payment.succeeded is an alias of payment.confirmed: both share one key per payment.
@@ -79,13 +79,13 @@ export const surgeAdapter: SourceAdapter = {
 };
 
 function parseReceipt(request: { body: Uint8Array; headers: Headers }, value: Record<string, unknown>): Envelope {
-  const parsed = surgeReceiptEvent.safeParse(value);
-  if (!parsed.success) {
+  const parsed = parsePayload(surgeReceiptEvent, value);
+  if (!parsed.ok) {
     return {
       kind: "invalid",
       eventType: surgeReceiptType,
       idempotencyKey: bodyKey(request.body),
-      reason: formatIssues(parsed.error),
+      reason: parsed.message,
     };
   }
   const delivery = request.headers.get(deliveryHeader)?.trim();

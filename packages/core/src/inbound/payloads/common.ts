@@ -10,29 +10,41 @@ export const decimalAmount = z
 
 /**
  * A provider timestamp: an ISO 8601 string, or a Unix time in seconds or milliseconds (told apart by
- * size: values from 10^11 up are milliseconds, which is any date after 1973).
+ * size: values from 10^11 up are milliseconds, which is any date after 1973). Only the years 1 to 9999
+ * are accepted, because Postgres rejects year 0 and the signed six-digit years of ISO 8601.
  */
 export const providerTime = z.union([z.string(), z.number()]).transform((value, context) => {
   const date = toDate(value);
   if (date === null) {
-    context.addIssue({ code: "custom", message: "must be an ISO 8601 time or a Unix time" });
+    context.addIssue({
+      code: "custom",
+      message: "must be an ISO 8601 time or a Unix time between the years 0001 and 9999",
+    });
     return z.NEVER;
   }
   return date;
 });
 
+const earliestTime = Date.parse("0001-01-01T00:00:00Z");
+const latestTime = Date.parse("9999-12-31T23:59:59.999Z");
+
 function toDate(value: string | number): Date | null {
+  let time: number;
   if (typeof value === "number") {
     if (!Number.isFinite(value) || value < 0) {
       return null;
     }
-    return new Date(value >= 1e11 ? value : value * 1000);
-  }
-  if (/^\d+$/.test(value)) {
+    time = value >= 1e11 ? value : value * 1000;
+  } else if (/^\d+$/.test(value)) {
     return toDate(Number(value));
+  } else {
+    time = Date.parse(value);
   }
-  const parsed = Date.parse(value);
-  return Number.isNaN(parsed) ? null : new Date(parsed);
+  // Out-of-range numbers give NaN here too: new Date(1e20) is an invalid date, whose toISOString throws.
+  if (Number.isNaN(time) || time < earliestTime || time > latestTime) {
+    return null;
+  }
+  return new Date(time);
 }
 
 const timeZoneName = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { identifier, providerTime } from "./common";
 
 export const resendEmailEvent = z.object({
-  type: z.string().startsWith("email."),
+  type: z.string().startsWith("email.").max(100),
   created_at: providerTime.optional(),
   data: z.object({
     /** Resend's id of the email we sent. */
