@@ -77,6 +77,12 @@ export async function receiveWebhook(ctx: ReceiveContext, input: ReceiveInput): 
       return { kind: "unauthorized", reason: verification.reason, message: verification.message };
     }
     verifiedBy = verification.keyId;
+  } else if (await ctx.secrets.hasUnusableSecrets(input.source)) {
+    // Fails closed: a source whose secrets cannot be read must not fall back to accepting unsigned events.
+    return {
+      kind: "not_configured",
+      message: `The signing secrets of ${input.source} cannot be used; check SECRETS_ENCRYPTION_KEY.`,
+    };
   } else if (!adapter.definition.allowsUnsigned) {
     return {
       kind: "not_configured",

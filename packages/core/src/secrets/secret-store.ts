@@ -11,9 +11,15 @@ interface CachedKey extends SigningKey {
   readonly expiresAt: Date | null;
 }
 
+interface StoredKeys {
+  readonly keys: CachedKey[];
+  /** Expiry of each stored secret that is active but cannot be used: it does not decrypt or parse. */
+  readonly unusable: (Date | null)[];
+}
+
 interface CacheEntry {
   readonly loadedAt: number;
-  readonly keys: Promise<CachedKey[]>;
+  readonly stored: Promise<StoredKeys>;
 }
 
 export interface SecretStoreOptions {
@@ -70,13 +76,23 @@ export class SecretStore {
   /** Returns the keys that verify a request now; throws only when the database cannot be read. */
   async keysFor(source: EventSource): Promise<SigningKey[]> {
     const now = this.#options.clock.now();
-    const stored = await this.#storedKeys(source, now.getTime());
-    const active: SigningKey[] = stored.filter((key) => key.expiresAt === null || key.expiresAt > now);
+    const { keys } = await this.#storedKeys(source, now.getTime());
+    const active: SigningKey[] = keys.filter((key) => key.expiresAt === null || key.expiresAt > now);
     const environmentKey = this.#environmentKeys.get(source);
     if (environmentKey) {
       active.push(environmentKey);
     }
     return active;
+  }
+
+  /**
+   * True when the source has active stored secrets that cannot be used, because they do not decrypt with
+   * the configured key or are malformed. Such a source must not fall back to accepting unsigned events.
+   */
+  async hasUnusableSecrets(source: EventSource): Promise<boolean> {
+    const now = this.#options.clock.now();
+    const { unusable } = await this.#storedKeys(source, now.getTime());
+    return unusable.some((expiresAt) => expiresAt === null || expiresAt > now);
   }
 
   invalidate(source?: EventSource): void {
@@ -87,23 +103,23 @@ export class SecretStore {
     }
   }
 
-  #storedKeys(source: EventSource, nowMs: number): Promise<CachedKey[]> {
+  #storedKeys(source: EventSource, nowMs: number): Promise<StoredKeys> {
     const cached = this.#cache.get(source);
     if (cached && nowMs - cached.loadedAt < this.#cacheTtlMs) {
-      return cached.keys;
+      return cached.stored;
     }
-    const keys = this.#load(source);
-    this.#cache.set(source, { loadedAt: nowMs, keys });
+    const stored = this.#load(source);
+    this.#cache.set(source, { loadedAt: nowMs, stored });
     // A failed read must not be served from the cache until the TTL passes.
-    keys.catch(() => {
-      if (this.#cache.get(source)?.keys === keys) {
+    stored.catch(() => {
+      if (this.#cache.get(source)?.stored === stored) {
         this.#cache.delete(source);
       }
     });
-    return keys;
+    return stored;
   }
 
-  async #load(source: EventSource): Promise<CachedKey[]> {
+  async #load(source: EventSource): Promise<StoredKeys> {
     const { db, cipher, clock, logger } = this.#options;
     const rows = await db
       .select({ id: webhookSecrets.id, ciphertext: webhookSecrets.ciphertext, expiresAt: webhookSecrets.expiresAt })
@@ -120,10 +136,11 @@ export class SecretStore {
         { source, stored_secrets: rows.length },
         "stored secrets ignored: SECRETS_ENCRYPTION_KEY is not set, so they cannot be decrypted",
       );
-      return [];
+      return { keys: [], unusable: rows.map((row) => row.expiresAt) };
     }
 
     const keys: CachedKey[] = [];
+    const unusable: (Date | null)[] = [];
     for (const row of rows) {
       const plaintext = await decryptSecret(cipher, row.id, source, row.ciphertext);
       if (plaintext === null) {
@@ -131,6 +148,7 @@ export class SecretStore {
           { source, secret_id: row.id },
           "stored secret ignored: it does not decrypt with SECRETS_ENCRYPTION_KEY",
         );
+        unusable.push(row.expiresAt);
         continue;
       }
       const parsed = parseSecret(sourceDefinitions[source].secretKind, plaintext);
@@ -140,11 +158,12 @@ export class SecretStore {
           { source, secret_id: row.id, problem: parsed.message },
           "stored secret ignored: it decrypts but is not a valid secret for its source",
         );
+        unusable.push(row.expiresAt);
         continue;
       }
       keys.push({ id: row.id, key: parsed.key, expiresAt: row.expiresAt });
     }
-    return keys;
+    return { keys, unusable };
   }
 }
 

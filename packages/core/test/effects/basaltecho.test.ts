@@ -85,6 +85,19 @@ describe("basaltecho tool_call schedule_meeting", () => {
     expect(meeting?.title).toBe("Meeting with John Doe");
   });
 
+  test("time zone stored in canonical spelling", async () => {
+    const fixture = await createCrmFixture(ctx.db);
+
+    await deliver(
+      ctx,
+      "basaltecho",
+      scheduleMeetingCall(fixture.leadId, { ...denverMeeting, timezone: "america/denver" }),
+    );
+
+    const [meeting] = await readMeetings(fixture.leadId);
+    expect(meeting?.timezone).toBe("America/Denver");
+  });
+
   test("moves the lead to Engage_Human", async () => {
     const fixture = await createCrmFixture(ctx.db);
 

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Database, type EventSource, type EventStatus, webhookEvents } from "@basalt/db";
 import { and, count, eq } from "drizzle-orm";
-import { type ReceiveOutcome, receiveWebhook, sourceDefinitions } from "../../src";
+import {
+  createSecret,
+  type ReceiveOutcome,
+  receiveWebhook,
+  SecretCipher,
+  SecretStore,
+  silentLogger,
+  sourceDefinitions,
+} from "../../src";
 import { createTestContext, readEvent, receiveSigned, signedHeaders, type TestContext } from "../support";
 
 type StoredOutcome = Extract<ReceiveOutcome, { kind: "stored" }>;
@@ -121,6 +129,34 @@ describe("receiveWebhook outcomes", () => {
     const event = await readEvent(unconfigured.db, outcome.eventId);
     expect(event.verifiedBy).toBe("unsigned");
     expect(event.status).toBe("pending");
+  });
+
+  test("basaltecho with unusable secret refuses unsigned", async () => {
+    const locked = await createTestContext({ environmentSecrets: {} });
+    try {
+      await createSecret(locked, { source: "basaltecho" });
+      const store = new SecretStore({
+        db: locked.db,
+        cipher: await SecretCipher.fromBase64(SecretCipher.generateKey()),
+        clock: locked.clock,
+        logger: silentLogger,
+        environmentSecrets: {},
+      });
+      const body = encoder.encode(JSON.stringify(callConnected(`evt_${crypto.randomUUID()}`)));
+
+      const outcome = await receiveWebhook(
+        { ...locked, secrets: store },
+        { source: "basaltecho", body, headers: new Headers() },
+      );
+
+      expect(outcome.kind).toBe("not_configured");
+      if (outcome.kind === "not_configured") {
+        expect(outcome.message).toContain("SECRETS_ENCRYPTION_KEY");
+      }
+      expect(await countEvents(locked.db)).toBe(0);
+    } finally {
+      await locked.database.destroy();
+    }
   });
 
   test("basaltecho with secret rejects unsigned", async () => {

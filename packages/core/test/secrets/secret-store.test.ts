@@ -117,6 +117,33 @@ describe("SecretStore with another key", () => {
   });
 });
 
+describe("SecretStore hasUnusableSecrets", () => {
+  test("true when stored secrets do not decrypt", async () => {
+    await createSecret(ctx, { source: "basaltecho" });
+    const store = storeWith(await SecretCipher.fromBase64(SecretCipher.generateKey()), { environmentSecrets: {} });
+
+    expect(await store.keysFor("basaltecho")).toEqual([]);
+    expect(await store.hasUnusableSecrets("basaltecho")).toBe(true);
+  });
+
+  test("true without a cipher", async () => {
+    await createSecret(ctx, { source: "basaltecho" });
+    const store = storeWith(null, { environmentSecrets: {} });
+
+    expect(await store.hasUnusableSecrets("basaltecho")).toBe(true);
+  });
+
+  test("false when every secret is usable", async () => {
+    await createSecret(ctx, { source: "basaltecho" });
+
+    expect(await ctx.secrets.hasUnusableSecrets("basaltecho")).toBe(false);
+  });
+
+  test("false with no stored secret", async () => {
+    expect(await ctx.secrets.hasUnusableSecrets("basaltecho")).toBe(false);
+  });
+});
+
 describe("SecretStore associated data", () => {
   test("ciphertext moved to another row fails", async () => {
     const original = await createSecret(ctx, { source: "resend" });

@@ -49,18 +49,29 @@ function toDate(value: string | number): Date | null {
 
 const timeZoneName = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
 
-/** An IANA time zone name that this runtime knows, such as America/Denver. */
-export const ianaTimeZone = z.string().refine(
-  (value) => {
-    if (!timeZoneName.test(value)) {
-      return false;
-    }
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: value });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: (issue) => `${JSON.stringify(issue.input)} is not an IANA time zone such as America/Denver` },
-);
+/**
+ * An IANA time zone name that this runtime knows, such as America/Denver, returned in its canonical
+ * spelling: `america/denver` becomes `America/Denver`.
+ */
+export const ianaTimeZone = z.string().transform((value, context) => {
+  const canonical = canonicalTimeZone(value);
+  if (canonical === null) {
+    context.addIssue({
+      code: "custom",
+      message: `${JSON.stringify(value.slice(0, 64))} is not an IANA time zone such as America/Denver`,
+    });
+    return z.NEVER;
+  }
+  return canonical;
+});
+
+function canonicalTimeZone(value: string): string | null {
+  if (!timeZoneName.test(value)) {
+    return null;
+  }
+  try {
+    return new Intl.DateTimeFormat("en-US", { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
