@@ -1,0 +1,181 @@
+import { lookup } from "node:dns/promises";
+import { rootCertificates } from "node:tls";
+import { describeFetchError, describeLookupError } from "./fetch-errors";
+import type { OutboundHttpOptions, OutboundRequest, OutboundResult, Resolver } from "./types";
+import { checkAddress, checkEndpointUrl, literalAddressOf } from "./url-policy";
+
+/** Maximum response body bytes kept from one attempt for the attempt log. The reader cancels the rest. */
+export const maxBodyPrefixBytes = 4096;
+
+/** Request headers that the transport sets from the URL and the body, because a caller's value could contradict them. */
+const transportHeaders = ["host", "content-length", "transfer-encoding", "connection", "accept-encoding"];
+
+/** Resolves a host name with the system resolver (hosts file, then DNS) to every IPv4 and IPv6 address. */
+export const systemResolver: Resolver = async (hostname) => {
+  const entries = await lookup(hostname, { all: true });
+  return entries.map((entry) => entry.address);
+};
+
+type PickedAddress =
+  | { kind: "address"; address: string }
+  | { kind: "blocked"; message: string }
+  | { kind: "network_error"; message: string };
+
+/**
+ * Sends one POST attempt to a customer endpoint without letting it reach a private network. The URL is
+ * checked, the host resolved once and every address checked. The connection goes to the first address,
+ * with the certificate verified for the host name, so a DNS answer that changes after the check cannot
+ * redirect it. Redirects are returned, not followed. Never throws.
+ */
+export async function sendOutbound(request: OutboundRequest, options: OutboundHttpOptions): Promise<OutboundResult> {
+  const startedAt = performance.now();
+  const elapsedMs = () => Math.round(performance.now() - startedAt);
+  // AbortSignal.timeout throws on these values, and this function returns every failure as a value instead.
+  if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
+    const message = `The outbound timeout must be a positive number of milliseconds, not ${options.timeoutMs}; fix the configuration.`;
+    return { kind: "network_error", message, durationMs: elapsedMs() };
+  }
+  // One signal for the whole attempt, so DNS, connecting, the handshake and the body all count against it.
+  const signal = AbortSignal.timeout(options.timeoutMs);
+
+  const checked = checkEndpointUrl(request.url, options);
+  if (!checked.ok) {
+    return { kind: "blocked", message: checked.message, durationMs: elapsedMs() };
+  }
+  const url = checked.url;
+
+  const picked = await pickAddress(url, options, signal);
+  if (picked.kind !== "address") {
+    return { ...picked, durationMs: elapsedMs() };
+  }
+
+  try {
+    const response = await fetch(addressUrl(url, picked.address), fetchInit(url, request, options, signal));
+    const bodyPrefix = await readBodyPrefix(response);
+    return {
+      kind: "response",
+      status: response.status,
+      headers: response.headers,
+      bodyPrefix,
+      durationMs: elapsedMs(),
+    };
+  } catch (error) {
+    const message = describeFetchError(error, { url, address: picked.address, signal, timeoutMs: options.timeoutMs });
+    return { kind: "network_error", message, durationMs: elapsedMs() };
+  }
+}
+
+/** Resolves the host once, unless it is a literal address, and returns the first address if every one passes. */
+async function pickAddress(url: URL, options: OutboundHttpOptions, signal: AbortSignal): Promise<PickedAddress> {
+  const literal = literalAddressOf(url);
+  let addresses: readonly string[];
+  if (literal === null) {
+    try {
+      addresses = await untilAborted(options.resolve ?? systemResolver, url.hostname, signal);
+    } catch (error) {
+      return { kind: "network_error", message: describeLookupError(error, url.hostname, signal, options.timeoutMs) };
+    }
+  } else {
+    addresses = [literal];
+  }
+
+  const checkedAddresses: string[] = [];
+  for (const address of addresses) {
+    const check = checkAddress(address, options);
+    if (!check.ok) {
+      return { kind: "blocked", message: `The host ${url.hostname} resolves to a blocked address. ${check.message}` };
+    }
+    checkedAddresses.push(check.address);
+  }
+
+  const [first] = checkedAddresses;
+  if (first === undefined) {
+    return {
+      kind: "network_error",
+      message: `DNS lookup of ${url.hostname} returned no addresses; check the host's A and AAAA records.`,
+    };
+  }
+  return { kind: "address", address: first };
+}
+
+/** Runs the resolver but stops waiting when the attempt's signal aborts, because a resolver can hang. */
+function untilAborted(resolve: Resolver, hostname: string, signal: AbortSignal): Promise<readonly string[]> {
+  return new Promise((fulfil, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve()
+      .then(() => resolve(hostname))
+      .then(fulfil, reject)
+      .finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+function addressUrl(url: URL, address: string): string {
+  const host = address.includes(":") ? `[${address}]` : address;
+  const port = url.port === "" ? "443" : url.port;
+  return `https://${host}:${port}${url.pathname}${url.search}`;
+}
+
+function fetchInit(
+  url: URL,
+  request: OutboundRequest,
+  options: OutboundHttpOptions,
+  signal: AbortSignal,
+): BunFetchRequestInit {
+  const headers = new Headers(request.headers);
+  for (const name of transportHeaders) {
+    headers.delete(name);
+  }
+  // The connection goes to an address, so the Host header and the certificate check carry the name.
+  headers.set("host", url.host);
+  // An uncompressed response keeps the logged prefix readable and needs no decompression of a large body.
+  headers.set("accept-encoding", "identity");
+  const isName = literalAddressOf(url) === null;
+
+  return {
+    method: "POST",
+    headers,
+    // A copy, because fetch takes only ArrayBuffer-backed bytes and the request type also allows shared memory.
+    body: new Uint8Array(request.body),
+    redirect: "manual",
+    signal,
+    // A proxy from the environment would make the connection somewhere other than the checked address.
+    proxy: false,
+    tls: {
+      // Explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment cannot turn verification off.
+      rejectUnauthorized: true,
+      // Bun 1.4 keeps idle connections per address and server name, so a reused one was verified for this name.
+      ...(isName ? { serverName: url.hostname.replace(/\.+$/, "") } : {}),
+      // A `ca` replaces Bun's bundled Mozilla CAs (bun-types 1.4.5, TLSOptions.ca), so those roots come along.
+      ...(options.extraCaPem === undefined ? {} : { ca: [...rootCertificates, options.extraCaPem] }),
+    },
+  };
+}
+
+/** Reads at most maxBodyPrefixBytes of the body and cancels the rest, so a huge or endless body costs little. */
+export async function readBodyPrefix(response: Response): Promise<string> {
+  if (response.body === null) {
+    return "";
+  }
+  const reader = response.body.getReader();
+  const prefix = new Uint8Array(maxBodyPrefixBytes);
+  let length = 0;
+  try {
+    while (length < prefix.length) {
+      const chunk = await reader.read();
+      if (chunk.done) {
+        break;
+      }
+      const kept = chunk.value.subarray(0, prefix.length - length);
+      prefix.set(kept, length);
+      length += kept.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return new TextDecoder().decode(prefix.subarray(0, length));
+}
