@@ -7,4 +7,6 @@ export interface CoreContext {
   readonly db: Database;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Called after a commit that queued outbound deliveries, so a delivery worker starts on them at once. */
+  readonly onDeliveriesQueued?: () => void;
 }

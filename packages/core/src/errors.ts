@@ -22,6 +22,32 @@ export class InvalidInputError extends CoreError {
   override readonly name = "InvalidInputError";
 }
 
+/** Input that fails validation field by field; `fieldErrors` maps each field name to its problem. */
+export class FieldValidationError extends InvalidInputError {
+  readonly fieldErrors: Readonly<Record<string, string>>;
+
+  constructor(fieldErrors: Record<string, string>) {
+    super(
+      Object.entries(fieldErrors)
+        .map(([field, problem]) => `${field}: ${problem}`)
+        .join("; "),
+    );
+    this.fieldErrors = fieldErrors;
+  }
+}
+
+/** Too many requests from one client; `retryAfterSeconds` says when the next one is allowed. */
+export class RateLimitedError extends CoreError {
+  readonly code = "rate_limited";
+  override readonly name = "RateLimitedError";
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /** Configuration that cannot work, found at startup or when a setting is saved. */
 export class ConfigurationError extends CoreError {
   readonly code = "configuration_error";

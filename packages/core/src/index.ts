@@ -1,16 +1,24 @@
 export { type Clock, ManualClock, systemClock } from "./clock";
 export type { CoreContext } from "./context";
 export { type DemoRecords, seedDemoRecords } from "./demo/seed-demo-records";
+export type { CallAnswerJob } from "./effects/openai/route-incoming-call";
 export {
   ConfigurationError,
   ConflictError,
   CoreError,
   describeError,
+  FieldValidationError,
   InvalidInputError,
   NotFoundError,
+  RateLimitedError,
 } from "./errors";
+export { type FormInput, formInput } from "./forms/form-input";
+export { consumeRateLimit, pruneRateLimits, type RateLimit } from "./forms/rate-limit";
+export { createForm, type SavedForm, updateForm } from "./forms/save-form";
+export { type SubmitFormInput, type SubmitFormResult, submitForm, utmParameters } from "./forms/submit-form";
 export { newId } from "./ids";
 export type { InboundRequest } from "./inbound/envelope";
+export { type EventSummary, getEventSummary } from "./inbound/get-event";
 export { ianaTimeZone } from "./inbound/payloads/common";
 export {
   type ReceiveContext,
@@ -28,6 +36,28 @@ export {
   type ScheduleMeetingResult,
   scheduleMeeting,
 } from "./meetings/schedule-meeting";
+export type { IntegrationSettings, OutboundContext } from "./outbound/context";
+export { type ClaimedDelivery, claimDeliveries } from "./outbound/deliveries/claim-deliveries";
+export { DeliveryWorker } from "./outbound/deliveries/delivery-worker";
+export type { DeliveryOutcome } from "./outbound/deliveries/record-outcome";
+export { retryDelivery, retryEndpointDeliveries } from "./outbound/deliveries/retry-delivery";
+export { type CreatedEndpoint, createEndpoint } from "./outbound/endpoints/create-endpoint";
+export { defaultEndpointSecretGraceHours, rotateEndpointSecret } from "./outbound/endpoints/rotate-endpoint-secret";
+export { updateEndpoint } from "./outbound/endpoints/update-endpoint";
+export type { MercuryJob } from "./outbound/executors/mercury-executor";
+export type { EmailJob } from "./outbound/executors/resend-executor";
+export { sendOutbound } from "./outbound/http/safe-fetch";
+export type { OutboundHttpOptions, OutboundRequest, OutboundResult, Resolver } from "./outbound/http/types";
+export { checkAddress, checkEndpointUrl } from "./outbound/http/url-policy";
+export { Outbox, urgentPriority } from "./outbound/outbox/outbox";
+export {
+  callAnswerRetryDelaysMs,
+  type DeliverySettings,
+  defaultDeliveryRetryDelaysMs,
+  defaultDeliverySettings,
+  deliveryRetryDelayMs,
+  parseRetryAfter,
+} from "./outbound/settings";
 export { claimEvents, releaseEvents } from "./processing/claim-events";
 export { EventWorker } from "./processing/event-worker";
 export { type ProcessOutcome, processEvents } from "./processing/process-events";

@@ -4,6 +4,8 @@ import { addLeadActivity } from "../crm/activities";
 import { isLaterStage } from "../crm/pipeline";
 import { ConflictError, NotFoundError } from "../errors";
 import { newId } from "../ids";
+import { crmEventPayload } from "../outbound/outbox/crm-events";
+import type { Outbox } from "../outbound/outbox/outbox";
 
 export const defaultMeetingMinutes = 30;
 
@@ -21,6 +23,8 @@ export interface ScheduleMeetingInput {
   readonly eventId?: string | null;
   readonly occurredAt: Date;
   readonly now: Date;
+  /** Records `meeting.scheduled` and `lead.stage_changed` for customer endpoints in the same transaction. */
+  readonly outbox: Outbox;
 }
 
 export type Meeting = typeof meetings.$inferSelect;
@@ -104,6 +108,29 @@ export async function scheduleMeeting(tx: Executor, input: ScheduleMeetingInput)
       eventId: input.eventId ?? null,
       data: { from: lead.pipelineStage, to: "Engage_Human" },
     });
+  }
+
+  await input.outbox.recordEvent(
+    "meeting.scheduled",
+    crmEventPayload("meeting.scheduled", input.occurredAt, {
+      meeting_id: meeting.id,
+      lead_id: lead.id,
+      starts_at: meeting.startsAt.toISOString(),
+      timezone: meeting.timezone,
+      title: meeting.title,
+      duration_minutes: meeting.durationMinutes,
+      booked_by: meeting.bookedBy,
+    }),
+  );
+  if (advances) {
+    await input.outbox.recordEvent(
+      "lead.stage_changed",
+      crmEventPayload("lead.stage_changed", input.occurredAt, {
+        lead_id: lead.id,
+        from: lead.pipelineStage,
+        to: "Engage_Human",
+      }),
+    );
   }
   return { meeting, created: true };
 }

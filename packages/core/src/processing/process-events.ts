@@ -4,6 +4,7 @@ import type { CoreContext } from "../context";
 import { applyEvent } from "../effects/apply-event";
 import type { EffectResult } from "../effects/context";
 import { CoreError, describeError } from "../errors";
+import { Outbox } from "../outbound/outbox/outbox";
 import { retryDelayMs, type WorkerSettings } from "./settings";
 
 export type ProcessOutcome = "processed" | "ignored" | "retry_scheduled" | "failed" | "lease_lost";
@@ -46,16 +47,20 @@ export async function processEvents(ctx: CoreContext, input: ProcessEventsInput)
 async function processTogether(ctx: CoreContext, input: ProcessEventsInput): Promise<ProcessOutcome[]> {
   const startedAt = performance.now();
   const now = ctx.clock.now();
+  let queued = 0;
   const results = await ctx.db.transaction(async (tx) => {
     const applied: EffectResult[] = [];
     for (const event of input.events) {
-      applied.push(
-        await applyEvent({ tx, event, now, logger: ctx.logger, occurredAt: event.occurredAt ?? event.receivedAt }),
-      );
+      const outbox = new Outbox(tx, now, event.id);
+      applied.push(await applyEvent({ tx, event, now, logger: ctx.logger, outbox, occurredAt: occurredAtOf(event) }));
+      queued += outbox.queued;
     }
     await markDone(tx, input.events, applied, input.owner, now);
     return applied;
   });
+  if (queued > 0) {
+    ctx.onDeliveriesQueued?.();
+  }
   const durationMs = Math.round(performance.now() - startedAt);
   return input.events.map((event, index) => {
     const outcome = results[index]?.status ?? "processed";
@@ -68,17 +73,17 @@ async function processAlone(ctx: CoreContext, event: WebhookEvent, input: Proces
   const startedAt = performance.now();
   const now = ctx.clock.now();
   try {
+    let queued = 0;
     const result = await ctx.db.transaction(async (tx) => {
-      const applied = await applyEvent({
-        tx,
-        event,
-        now,
-        logger: ctx.logger,
-        occurredAt: event.occurredAt ?? event.receivedAt,
-      });
+      const outbox = new Outbox(tx, now, event.id);
+      const applied = await applyEvent({ tx, event, now, logger: ctx.logger, outbox, occurredAt: occurredAtOf(event) });
       await markDone(tx, [event], [applied], input.owner, now);
+      queued = outbox.queued;
       return applied;
     });
+    if (queued > 0) {
+      ctx.onDeliveriesQueued?.();
+    }
     logOutcome(ctx, event, result.status, { duration_ms: Math.round(performance.now() - startedAt) });
     return result.status;
   } catch (error) {
@@ -88,6 +93,11 @@ async function processAlone(ctx: CoreContext, event: WebhookEvent, input: Proces
     }
     return recordFailure(ctx, event, input, error, startedAt);
   }
+}
+
+/** The provider's time of the event, or when it was received if the payload has none. */
+function occurredAtOf(event: WebhookEvent): Date {
+  return event.occurredAt ?? event.receivedAt;
 }
 
 /**

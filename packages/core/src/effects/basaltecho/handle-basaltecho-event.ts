@@ -19,6 +19,7 @@ export async function handleBasaltechoEvent(ctx: EventEffectContext, payload: un
         eventId: ctx.event.id,
         occurredAt: ctx.occurredAt,
         now: ctx.now,
+        outbox: ctx.outbox,
       });
       return processed;
     }

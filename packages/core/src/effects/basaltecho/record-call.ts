@@ -3,6 +3,7 @@ import { and, asc, desc, eq, gte, isNull } from "drizzle-orm";
 import { addLeadActivity } from "../../crm/activities";
 import { ConflictError, NotFoundError } from "../../errors";
 import { newId } from "../../ids";
+import { crmEventPayload } from "../../outbound/outbox/crm-events";
 import type { EventEffectContext } from "../context";
 
 /** Follow-up after a call is due this long after the call ended. */
@@ -147,6 +148,7 @@ export async function recordCallEnded(
   const call = await findCall(tx, lead.id, input.callId);
   const durationSec = input.durationSec === undefined ? null : Math.round(input.durationSec);
 
+  const alreadyEnded = call?.status === "ENDED";
   const callId = call?.id ?? newId("call");
   if (call) {
     await tx
@@ -195,4 +197,18 @@ export async function recordCallEnded(
     eventId: ctx.event.id,
     data: { callId, durationSec },
   });
+
+  // A repeated report of an ended call changes nothing a customer needs to hear about again.
+  if (!alreadyEnded) {
+    await ctx.outbox.recordEvent(
+      "call.ended",
+      crmEventPayload("call.ended", occurredAt, {
+        call_id: callId,
+        provider_call_id: input.callId ?? null,
+        lead_id: lead.id,
+        duration_sec: durationSec,
+        ended_at: occurredAt.toISOString(),
+      }),
+    );
+  }
 }

@@ -2,6 +2,7 @@ import { callRoutes, incomingCalls } from "@basalt/db";
 import { asc, eq } from "drizzle-orm";
 import { newId } from "../../ids";
 import type { OpenaiCallIncomingEvent } from "../../inbound/payloads/openai";
+import { urgentPriority } from "../../outbound/outbox/outbox";
 import { type EffectResult, type EventEffectContext, processed } from "../context";
 import { matchesSipAddress, sipAddress } from "./sip-address";
 
@@ -55,8 +56,29 @@ export async function routeIncomingCall(
     })
     .onConflictDoNothing({ target: incomingCalls.callId })
     .returning({ id: incomingCalls.id });
-  if (inserted.length === 0) {
+  const incomingCall = inserted[0];
+  if (!incomingCall) {
     return { status: "ignored", reason: `call ${event.data.call_id} was already routed by an earlier event` };
   }
+
+  const job: CallAnswerJob = {
+    incomingCallId: incomingCall.id,
+    callId: event.data.call_id,
+    action: decision.action,
+    rejectStatusCode: decision.rejectStatusCode,
+    sessionSettings: route?.action === "accept" ? (route.sessionSettings ?? {}) : null,
+  };
+  // A caller hangs up after a few seconds, so this job goes ahead of every other delivery.
+  await ctx.outbox.queueIntegration("openai_call", job, urgentPriority);
   return processed;
+}
+
+/** The request to answer an incoming call, as the OpenAI call job receives it. */
+export interface CallAnswerJob {
+  readonly incomingCallId: string;
+  readonly callId: string;
+  readonly action: "accept" | "reject";
+  readonly rejectStatusCode: number | null;
+  /** Session settings of the matched route, sent with an accept. */
+  readonly sessionSettings: Record<string, unknown> | null;
 }

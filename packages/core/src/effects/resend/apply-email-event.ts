@@ -2,6 +2,7 @@ import { type EmailStatus, emailSuppressions, leads, outreachEmails } from "@bas
 import { and, eq } from "drizzle-orm";
 import { addLeadActivity } from "../../crm/activities";
 import type { ResendEmailEvent } from "../../inbound/payloads/resend";
+import { crmEventPayload } from "../../outbound/outbox/crm-events";
 import { type EffectResult, type EventEffectContext, processed } from "../context";
 
 /** Order of delivery progress. BOUNCED and COMPLAINED are final and outrank everything. */
@@ -72,6 +73,20 @@ export async function applyEmailEvent(ctx: EventEffectContext, event: ResendEmai
         eventId: ctx.event.id,
       })
       .onConflictDoNothing();
+  }
+  if (statusChanged && (transition?.status === "BOUNCED" || transition?.status === "COMPLAINED")) {
+    const type = transition.status === "BOUNCED" ? "email.bounced" : "email.complained";
+    await ctx.outbox.recordEvent(
+      type,
+      crmEventPayload(type, occurredAt, {
+        email_id: event.data.email_id,
+        outreach_email_id: email.id,
+        lead_id: email.leadId,
+        to: email.toAddress,
+        subject: email.subject,
+        ...(type === "email.bounced" ? { bounce_type: bounceType ?? null } : {}),
+      }),
+    );
   }
   if (transition?.status === "COMPLAINED" && email.leadId) {
     // A lead that already opted out keeps the time it first did.

@@ -4,6 +4,7 @@ import { addLeadActivity } from "../../crm/activities";
 import { normalizeDecimal } from "../../crm/decimal";
 import { ConflictError, NotFoundError } from "../../errors";
 import { newId } from "../../ids";
+import { crmEventPayload } from "../../outbound/outbox/crm-events";
 import type { EventEffectContext } from "../context";
 
 export interface InvoicePayment {
@@ -86,18 +87,58 @@ export async function payInvoice(
     .update(opportunities)
     .set({ stage: "Closed Won", closedAt: now, updatedAt: now })
     .where(and(eq(opportunities.invoiceId, invoice.id), ne(opportunities.stage, "Closed Won")))
-    .returning({ id: opportunities.id });
+    .returning({
+      id: opportunities.id,
+      name: opportunities.name,
+      leadId: opportunities.leadId,
+      accountId: opportunities.accountId,
+    });
 
-  // NOTE: an invoice with a Mercury receivable also needs its receivable cancelled. That call belongs
-  // to the outbound delivery engine, which does not exist yet, so such invoices are only marked paid.
+  const amount = payment.amount ?? invoice.amount;
+  const currency = payment.currency ?? invoice.currency;
   if (invoice.leadId) {
     await addLeadActivity(tx, {
       leadId: invoice.leadId,
       kind: "invoice.paid",
-      summary: `Invoice ${invoice.number} paid: ${payment.amount ?? invoice.amount} ${payment.currency ?? invoice.currency} (payment ${payment.paymentId})`,
+      summary: `Invoice ${invoice.number} paid: ${amount} ${currency} (payment ${payment.paymentId})`,
       occurredAt: ctx.occurredAt,
       eventId: ctx.event.id,
       data: { invoiceId: invoice.id, paymentId: payment.paymentId, creditsAdded, opportunitiesWon: won.length },
+    });
+  }
+
+  await ctx.outbox.recordEvent(
+    "invoice.paid",
+    crmEventPayload("invoice.paid", ctx.occurredAt, {
+      invoice_id: invoice.id,
+      invoice_number: invoice.number,
+      amount,
+      currency,
+      payment_id: payment.paymentId,
+      network: payment.network,
+      tx_hash: payment.txHash,
+      lead_id: invoice.leadId,
+      account_id: invoice.accountId,
+      leadgen_credits_added: creditsAdded,
+    }),
+  );
+  for (const opportunity of won) {
+    await ctx.outbox.recordEvent(
+      "opportunity.closed_won",
+      crmEventPayload("opportunity.closed_won", ctx.occurredAt, {
+        opportunity_id: opportunity.id,
+        name: opportunity.name,
+        invoice_id: invoice.id,
+        lead_id: opportunity.leadId,
+        account_id: opportunity.accountId,
+      }),
+    );
+  }
+  // BasaltSURGE was paid, so the open Mercury receivable must not be paid a second time.
+  if (invoice.mercuryInvoiceId) {
+    await ctx.outbox.queueIntegration("mercury_invoice", {
+      invoiceId: invoice.id,
+      mercuryInvoiceId: invoice.mercuryInvoiceId,
     });
   }
   return { outcome: "paid", invoiceId: invoice.id, creditsAdded, opportunitiesWon: won.length };
