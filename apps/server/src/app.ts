@@ -2,6 +2,7 @@ import { describeError } from "@basalt/core";
 import { Elysia } from "elysia";
 import type { AppDeps } from "./deps";
 import { errorResponse, requestIdOf } from "./http/errors";
+import { formRoutes } from "./routes/forms";
 import { healthRoutes } from "./routes/health";
 import { internalRoutes } from "./routes/internal";
 import { meetingRoutes } from "./routes/meetings";
@@ -27,5 +28,6 @@ export function createApp(deps: AppDeps) {
     .use(healthRoutes(deps))
     .use(webhookRoutes(deps))
     .use(meetingRoutes(deps))
+    .use(formRoutes(deps))
     .use(internalRoutes(deps));
 }

@@ -1,4 +1,4 @@
-import { decodeEncryptionKey, parseHexSecret, parseWhsecSecret } from "@basalt/core";
+import { decodeEncryptionKey, type IntegrationSettings, parseHexSecret, parseWhsecSecret } from "@basalt/core";
 import { z } from "zod";
 
 const integer = (min: number, max: number) =>
@@ -17,12 +17,20 @@ const secret = (parse: (value: string) => { ok: true } | { ok: false; message: s
     }
   });
 
+const flag = z
+  .enum(["true", "false", "1", "0"], { error: "must be true or false" })
+  .transform((value) => value === "true" || value === "1");
+
+const baseUrl = z
+  .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+  .transform((value) => value.replace(/\/+$/, ""));
+
 const hexSecret = secret(parseHexSecret);
 const whsecSecret = secret(parseWhsecSecret);
 
 const environmentSchema = z.object({
   PORT: integer(0, 65_535).default(3000),
-  HOST: z.string().min(1).default("0.0.0.0"),
+  HOST: z.string().min(1).default("127.0.0.1"),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\/.+/, { error: "must be a postgres:// or postgresql:// URL" })
@@ -53,6 +61,18 @@ const environmentSchema = z.object({
   WORKER_CONCURRENCY: integer(1, 64).default(4),
   WORKER_POLL_INTERVAL_MS: integer(50, 60_000).default(1_000),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(15_000),
+  DELIVERY_CONCURRENCY: integer(1, 512).default(32),
+  OUTBOUND_ALLOW_LOOPBACK: flag.default(false),
+  OUTBOUND_EXTRA_CA_FILE: z.string().min(1).optional(),
+  RESEND_API_URL: baseUrl.default("https://api.resend.com"),
+  RESEND_API_KEY: z.string().min(1).optional(),
+  EMAIL_FROM: z.string().min(3).optional(),
+  MERCURY_API_URL: baseUrl.default("https://api.mercury.com/api/v1"),
+  MERCURY_API_TOKEN: z.string().min(1).optional(),
+  OPENAI_API_URL: baseUrl.default("https://api.openai.com/v1"),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  FORM_RATE_LIMIT_PER_MINUTE: integer(1, 10_000).default(10),
+  TRUST_PROXY: flag.default(false),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -79,6 +99,13 @@ export interface AppConfig {
   readonly workerConcurrency: number;
   readonly workerPollIntervalMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly deliveryConcurrency: number;
+  readonly outboundAllowLoopback: boolean;
+  readonly outboundExtraCaFile: string | undefined;
+  readonly integrations: IntegrationSettings;
+  readonly formRateLimitPerMinute: number;
+  /** Whether the last X-Forwarded-For address is the client's, because a trusted proxy sets it. */
+  readonly trustProxy: boolean;
 }
 
 export class ConfigError extends Error {
@@ -125,6 +152,16 @@ export function loadConfig(
     workerConcurrency: env.WORKER_CONCURRENCY,
     workerPollIntervalMs: env.WORKER_POLL_INTERVAL_MS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    deliveryConcurrency: env.DELIVERY_CONCURRENCY,
+    outboundAllowLoopback: env.OUTBOUND_ALLOW_LOOPBACK,
+    outboundExtraCaFile: env.OUTBOUND_EXTRA_CA_FILE,
+    integrations: {
+      resend: { apiUrl: env.RESEND_API_URL, apiKey: env.RESEND_API_KEY, from: env.EMAIL_FROM },
+      mercury: { apiUrl: env.MERCURY_API_URL, apiToken: env.MERCURY_API_TOKEN },
+      openai: { apiUrl: env.OPENAI_API_URL, apiKey: env.OPENAI_API_KEY },
+    },
+    formRateLimitPerMinute: env.FORM_RATE_LIMIT_PER_MINUTE,
+    trustProxy: env.TRUST_PROXY,
   };
 }
 

@@ -24,8 +24,10 @@ export class DataFolder {
     return join(this.path, "server.json");
   }
 
+  /** Creates the folder if needed and makes it private: the database files inside are not. */
   ensure(): void {
     mkdirSync(this.path, { recursive: true, mode: 0o700 });
+    chmodSync(this.path, 0o700);
   }
 
   /** Returns the value stored under `name`, creating it with `generate` on first use. */
@@ -37,6 +39,12 @@ export class DataFolder {
     const value = generate();
     writePrivate(file, `${value}\n`);
     return { value, created: true };
+  }
+
+  /** The internal API key the embedded mode generated, or null before the first start. */
+  readInternalApiKey(): string | null {
+    const file = join(this.path, "internal-api-key");
+    return existsSync(file) ? readFileSync(file, "utf8").trim() || null : null;
   }
 
   readGeneratedSecrets(): Record<string, string> {

@@ -1,4 +1,4 @@
-import type { ReceiveContext } from "@basalt/core";
+import type { RateLimit, ReceiveContext } from "@basalt/core";
 import type { DatabaseHandle } from "@basalt/db";
 import type { Logger } from "pino";
 import type { Metrics } from "./metrics";
@@ -15,4 +15,8 @@ export interface AppDeps {
   readonly internalApiKey: string | undefined;
   /** Serves `POST /api/internal/seed`, for the embedded database only, where no other process can seed. */
   readonly enableDemoSeed: boolean;
+  /** Submissions allowed per client address and window on the public form route. */
+  readonly formRateLimit: RateLimit;
+  /** The client's address of a request, or null when it is unknown (as in tests through `app.handle`). */
+  readonly clientAddress: (request: Request) => string | null;
 }

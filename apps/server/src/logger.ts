@@ -22,3 +22,16 @@ export function createLogger(options: { level: string; format: "json" | "pretty"
   }
   return pino(settings);
 }
+
+/**
+ * Writes buffered log lines now, before the process exits. `logger.flush()` is asynchronous for the
+ * batched JSON destination, so an exit right after it could lose the last lines.
+ */
+export function flushLogsSync(logger: Logger): void {
+  const stream = (logger as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
+  try {
+    stream?.flushSync?.();
+  } catch {
+    // The pretty stream and a destination that is not open yet have nothing buffered to flush.
+  }
+}

@@ -1,38 +1,150 @@
 import { parseArgs } from "node:util";
 import {
   checkStoredSecrets,
+  DeliveryWorker,
+  defaultDeliverySettings,
   describeError,
-  type EventSource,
   EventWorker,
   EventWriter,
-  eventSources,
+  type OutboundContext,
+  pruneRateLimits,
   type ReceiveContext,
   SecretCipher,
   SecretStore,
-  sourceDefinitions,
   systemClock,
 } from "@basalt/core";
-import { createEventInserter, type DatabaseHandle, migrateDatabase, openDatabase } from "@basalt/db";
+import {
+  createEventInserter,
+  type DatabaseHandle,
+  describeDatabaseError,
+  migrateDatabase,
+  openDatabase,
+} from "@basalt/db";
 import type { Logger } from "pino";
 import { createApp } from "./app";
+import { ClientAddresses } from "./client-addresses";
 import { type AppConfig, ConfigError, loadConfigFromEnvironment } from "./config";
 import { DataFolder, isProcessAlive } from "./data-folder";
-import {
-  embeddedEncryptionKey,
-  embeddedInternalApiKey,
-  generateMissingSecrets,
-  secretEnvNames,
-} from "./embedded-setup";
-import { createLogger } from "./logger";
-import { createMetrics } from "./metrics";
+import { embeddedEncryptionKey, embeddedInternalApiKey, generateMissingSecrets } from "./embedded-setup";
+import { createLogger, flushLogsSync } from "./logger";
+import { createMetrics, type Metrics } from "./metrics";
+import { announce } from "./startup/announce";
+import { installShutdown } from "./startup/shutdown";
 import { createNotifier, listenForEvents } from "./wake-channel";
 
 type Role = "all" | "http" | "worker";
 
 /** Exit code for a configuration error, so supervisors can tell it from a crash. */
 const configErrorExitCode = 78;
+/** Exit code for anything else that stops startup, such as an unreachable database or a port in use. */
+const startupErrorExitCode = 1;
+/** Time allowed for one outbound attempt, from connecting to the end of the response. */
+const outboundTimeoutMs = 15_000;
 
+interface Startup {
+  readonly role: Role;
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly embedded: boolean;
+  readonly folder: DataFolder;
+}
+
+/**
+ * Starts the service: validates the configuration, opens and migrates the database, checks the stored
+ * secrets, listens for HTTP and starts the workers (as the role says), and installs the shutdown.
+ */
 async function main(): Promise<void> {
+  const startup = prepare();
+  const { role, config, logger, embedded, folder } = startup;
+  const database = await openMigratedDatabase(startup);
+  const cipher = await loadCipher(startup, database);
+  const secrets = new SecretStore({
+    db: database.db,
+    cipher,
+    clock: systemClock,
+    logger,
+    environmentSecrets: config.webhookSecrets,
+  });
+  const metrics = createMetrics(database.db);
+  const events = new EventWriter(database.db, createEventInserter(database));
+
+  let worker: EventWorker | null = null;
+  let deliveryWorker: DeliveryWorker | null = null;
+  const notifyOtherProcesses =
+    role === "http" && database.postgresClient ? createNotifier(database.postgresClient, logger) : undefined;
+  const core: ReceiveContext = {
+    db: database.db,
+    clock: systemClock,
+    logger,
+    secrets,
+    events,
+    signatureToleranceSeconds: config.signatureToleranceSeconds,
+    onPendingEvent: () => {
+      worker?.wake();
+      notifyOtherProcesses?.();
+    },
+    onDeliveriesQueued: () => {
+      deliveryWorker?.wake();
+      notifyOtherProcesses?.();
+    },
+  };
+  if (embedded) {
+    const generated = await generateMissingSecrets(core, folder);
+    if (generated.length > 0) {
+      logger.info(
+        { sources: generated, file: folder.generatedSecretsPath },
+        "signing secrets generated on first start",
+      );
+    }
+  }
+
+  const server = role === "worker" ? null : await startHttp(startup, core, database, metrics);
+  if (role !== "http") {
+    const outbound: OutboundContext = {
+      ...core,
+      cipher,
+      http: {
+        allowLoopback: config.outboundAllowLoopback,
+        extraCaPem: config.outboundExtraCaFile ? await readExtraCa(config.outboundExtraCaFile, logger) : undefined,
+        timeoutMs: outboundTimeoutMs,
+      },
+      integrations: config.integrations,
+      deliverySettings: { ...defaultDeliverySettings, concurrency: config.deliveryConcurrency },
+    };
+    worker = new EventWorker(
+      core,
+      { concurrency: config.workerConcurrency, pollIntervalMs: config.workerPollIntervalMs },
+      { onOutcome: (outcome) => metrics.eventsProcessed.inc({ outcome }), isReceivingBusy: () => events.busy },
+    );
+    deliveryWorker = new DeliveryWorker(outbound, {
+      onOutcome: (outcome, target) => metrics.deliveriesAttempted.inc({ outcome, target }),
+    });
+    worker.start();
+    deliveryWorker.start();
+    await wakeOnNotifications(database, role, [worker, deliveryWorker]);
+    warnAboutIntegrations(config, logger);
+    pruneRateLimitsPeriodically(database, logger);
+  }
+
+  if (server) {
+    const url = config.publicUrl ?? `http://localhost:${server.port}`;
+    await announce({ config, logger, secrets, url, embedded, folder, role });
+  } else {
+    logger.info({ role }, "worker process started");
+  }
+  installShutdown({
+    logger,
+    server,
+    worker,
+    deliveryWorker,
+    database,
+    folder: embedded ? folder : null,
+    timeoutMs: config.shutdownTimeoutMs,
+  });
+}
+
+/** Reads the role and the configuration, creates the logger, and claims the embedded data folder. */
+function prepare(): Startup {
   const role = parseRole();
   let config: AppConfig;
   try {
@@ -53,14 +165,29 @@ async function main(): Promise<void> {
   if (embedded) {
     claimDataFolder(folder, logger);
   }
+  return { role, config, logger, embedded, folder };
+}
 
-  const database = await openDatabase({
-    url: config.databaseUrl,
-    dataDir: embedded ? folder.databasePath : undefined,
-    maxConnections: config.databasePoolSize,
-  });
-  await migrateDatabase(database, config.databaseUrl);
+async function openMigratedDatabase({ config, logger, embedded, folder }: Startup): Promise<DatabaseHandle> {
+  try {
+    const database = await openDatabase({
+      url: config.databaseUrl,
+      dataDir: embedded ? folder.databasePath : undefined,
+      maxConnections: config.databasePoolSize,
+    });
+    await migrateDatabase(database, config.databaseUrl);
+    logger.info({ database: embedded ? "embedded" : "postgres" }, "database migrations applied");
+    return database;
+  } catch (error) {
+    const where = embedded
+      ? `the embedded database in ${folder.databasePath}`
+      : "DATABASE_URL; check that Postgres runs and the database exists";
+    fail(logger, `Cannot open ${where} (${describeDatabaseError(error)}).`, startupErrorExitCode);
+  }
+}
 
+/** Loads the key of stored secrets and checks that every stored secret decrypts with it. */
+async function loadCipher({ config, logger, embedded, folder }: Startup, database: DatabaseHandle) {
   const encryptionKey = config.encryptionKey ?? (embedded ? embeddedEncryptionKey(folder) : undefined);
   const cipher = encryptionKey === undefined ? null : await SecretCipher.fromBase64(encryptionKey);
   try {
@@ -68,93 +195,61 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(logger, describeError(error));
   }
-  const secrets = new SecretStore({
-    db: database.db,
-    cipher,
-    clock: systemClock,
+  return cipher;
+}
+
+async function startHttp(
+  { config, logger, embedded, folder }: Startup,
+  core: ReceiveContext,
+  database: DatabaseHandle,
+  metrics: Metrics,
+): Promise<ReturnType<typeof Bun.serve>> {
+  const clientAddresses = new ClientAddresses(config.trustProxy);
+  const app = createApp({
+    core,
+    database,
     logger,
-    environmentSecrets: config.webhookSecrets,
+    metrics,
+    maxBodyBytes: config.maxBodyBytes,
+    internalApiKey: config.internalApiKey ?? (embedded ? embeddedInternalApiKey(folder) : undefined),
+    enableDemoSeed: embedded,
+    formRateLimit: { limit: config.formRateLimitPerMinute, windowMs: 60_000 },
+    clientAddress: (request) => clientAddresses.of(request),
   });
-
-  let worker: EventWorker | null = null;
-  const metrics = createMetrics(database.db);
-  const notifyOtherProcesses =
-    role === "http" && database.postgresClient ? createNotifier(database.postgresClient, logger) : undefined;
-  const events = new EventWriter(database.db, createEventInserter(database));
-  const core: ReceiveContext = {
-    db: database.db,
-    clock: systemClock,
-    logger,
-    secrets,
-    events,
-    signatureToleranceSeconds: config.signatureToleranceSeconds,
-    onPendingEvent: () => {
-      worker?.wake();
-      notifyOtherProcesses?.();
-    },
-  };
-
-  if (embedded) {
-    const generated = await generateMissingSecrets(core, folder);
-    if (generated.length > 0) {
-      logger.info(
-        { sources: generated, file: folder.generatedSecretsPath },
-        "signing secrets generated on first start",
-      );
-    }
-  }
-
-  if (role !== "http") {
-    worker = new EventWorker(
-      core,
-      { concurrency: config.workerConcurrency, pollIntervalMs: config.workerPollIntervalMs },
-      {
-        onOutcome: (outcome) => metrics.eventsProcessed.inc({ outcome }),
-        isReceivingBusy: () => events.busy,
-      },
-    );
-    worker.start();
-    if (role === "worker" && database.postgresClient) {
-      const running = worker;
-      await listenForEvents(database.postgresClient, () => running.wake());
-    }
-  }
-
-  let server: ReturnType<typeof Bun.serve> | null = null;
-  if (role !== "worker") {
-    const app = createApp({
-      core,
-      database,
-      logger,
-      metrics,
-      maxBodyBytes: config.maxBodyBytes,
-      internalApiKey: config.internalApiKey ?? (embedded ? embeddedInternalApiKey(folder) : undefined),
-      enableDemoSeed: embedded,
-    });
+  let server: ReturnType<typeof Bun.serve>;
+  try {
     server = Bun.serve({
       port: config.port,
       hostname: config.host,
       // Bun's own limit is a backstop: the route's check responds first, with the JSON error envelope.
       maxRequestBodySize: config.maxBodyBytes * 2 + 65_536,
-      fetch: app.fetch,
+      fetch: (request, listener) => {
+        clientAddresses.remember(request, listener.requestIP(request)?.address ?? null);
+        return app.fetch(request);
+      },
     });
-    const url = config.publicUrl ?? `http://localhost:${server.port}`;
-    if (embedded) {
-      folder.writeServerFile({ pid: process.pid, url: `http://127.0.0.1:${server.port}` });
-    }
-    await announce({ config, logger, secrets, url, embedded, folder, role });
-  } else {
-    logger.info({ role }, "worker process started");
+  } catch (error) {
+    fail(
+      logger,
+      `Cannot listen on ${config.host}:${config.port} (${describeError(error)}); stop the process using it or set PORT.`,
+      startupErrorExitCode,
+    );
   }
+  if (embedded) {
+    folder.writeServerFile({ pid: process.pid, url: `http://127.0.0.1:${server.port}` });
+  }
+  return server;
+}
 
-  installShutdown({
-    logger,
-    server,
-    worker,
-    database,
-    folder: embedded ? folder : null,
-    timeoutMs: config.shutdownTimeoutMs,
-  });
+/** In a worker-only process, NOTIFY from HTTP processes wakes the workers at once. */
+async function wakeOnNotifications(database: DatabaseHandle, role: Role, workers: { wake(): void }[]): Promise<void> {
+  if (role === "worker" && database.postgresClient) {
+    await listenForEvents(database.postgresClient, () => {
+      for (const worker of workers) {
+        worker.wake();
+      }
+    });
+  }
 }
 
 function parseRole(): Role {
@@ -178,109 +273,44 @@ function claimDataFolder(folder: DataFolder, logger: Logger): void {
   }
 }
 
-async function announce(input: {
-  config: AppConfig;
-  logger: Logger;
-  secrets: SecretStore;
-  url: string;
-  embedded: boolean;
-  folder: DataFolder;
-  role: Role;
-}): Promise<void> {
-  const { logger, secrets, url, embedded, folder } = input;
-  const endpoints: { source: EventSource; url: string; secrets: number; environment: boolean }[] = [];
-  for (const source of eventSources) {
-    const keys = await secrets.keysFor(source);
-    endpoints.push({
-      source,
-      url: `${url}${sourceDefinitions[source].route}`,
-      secrets: keys.length,
-      environment: secrets.hasEnvironmentSecret(source),
-    });
-  }
-  logger.info(
-    {
-      url,
-      role: input.role,
-      database: embedded ? `embedded (${folder.databasePath})` : "postgres",
-      endpoints: Object.fromEntries(endpoints.map((endpoint) => [endpoint.source, endpoint.url])),
-    },
-    "Basalt Webhooks is listening",
-  );
-  for (const endpoint of endpoints) {
-    if (endpoint.secrets > 0) {
-      continue;
-    }
-    if (sourceDefinitions[endpoint.source].allowsUnsigned) {
-      logger.warn(
-        { source: endpoint.source },
-        `${endpoint.source} has no signing secret, so it accepts unsigned events; set ${secretEnvNames(endpoint.source)} to require signatures`,
-      );
-    } else {
-      logger.warn(
-        { source: endpoint.source },
-        `${endpoint.source} has no signing secret and answers 503 until ${secretEnvNames(endpoint.source)} is set or a secret is added`,
-      );
-    }
-  }
-  if (input.config.logFormat === "pretty") {
-    const width = Math.max(...endpoints.map((endpoint) => endpoint.source.length));
-    const lines = endpoints.map((endpoint) => {
-      const secret = endpoint.environment
-        ? `secret from ${secretEnvNames(endpoint.source)}`
-        : endpoint.secrets > 0
-          ? "stored secret"
-          : "no secret";
-      return `  ${endpoint.source.padEnd(width)}  POST ${endpoint.url}  (${secret})`;
-    });
-    console.log(`\nWebhook endpoints:\n${lines.join("\n")}\n`);
-    if (embedded) {
-      console.log(`Generated secrets for \`bun run trigger\` are in ${folder.generatedSecretsPath}\n`);
-    }
+async function readExtraCa(path: string, logger: Logger): Promise<string> {
+  try {
+    return await Bun.file(path).text();
+  } catch (error) {
+    fail(
+      logger,
+      `OUTBOUND_EXTRA_CA_FILE ${path} cannot be read (${describeError(error)}); give the path of a PEM file.`,
+    );
   }
 }
 
-function installShutdown(input: {
-  logger: Logger;
-  server: ReturnType<typeof Bun.serve> | null;
-  worker: EventWorker | null;
-  database: DatabaseHandle;
-  folder: DataFolder | null;
-  timeoutMs: number;
-}): void {
-  const { logger } = input;
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) {
-      return;
-    }
-    stopping = true;
-    logger.info({ signal }, "shutting down: finishing in-flight requests and events");
-    const deadline = setTimeout(() => {
-      logger.error({ timeout_ms: input.timeoutMs }, "shutdown timed out; exiting");
-      process.exit(1);
-    }, input.timeoutMs);
-    try {
-      await input.server?.stop();
-      await input.worker?.stop();
-      await input.database.close();
-      input.folder?.removeServerFile();
-      logger.info({}, "stopped");
-      logger.flush();
-      clearTimeout(deadline);
-      process.exit(0);
-    } catch (error) {
-      logger.error({ error: describeError(error) }, "shutdown failed");
-      process.exit(1);
-    }
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+/** Says once, at startup, which integrations are skipped for lack of credentials. */
+function warnAboutIntegrations(config: AppConfig, logger: Logger): void {
+  const missing = [
+    config.integrations.resend.apiKey ? null : "RESEND_API_KEY (emails of forms are skipped)",
+    config.integrations.resend.from ? null : "EMAIL_FROM (emails of forms are skipped)",
+    config.integrations.mercury.apiToken ? null : "MERCURY_API_TOKEN (Mercury receivables are not cancelled)",
+    config.integrations.openai.apiKey ? null : "OPENAI_API_KEY (incoming calls are not answered)",
+  ].filter((entry) => entry !== null);
+  if (missing.length > 0) {
+    logger.warn({ missing }, "integrations without credentials are skipped");
+  }
 }
 
-function fail(logger: Logger, message: string): never {
+/** Deletes old rate limit counters every ten minutes; the timer does not keep the process alive. */
+function pruneRateLimitsPeriodically(database: DatabaseHandle, logger: Logger): void {
+  const timer = setInterval(() => {
+    pruneRateLimits(database.db, new Date()).catch((error: unknown) => {
+      logger.warn({ error: describeError(error) }, "pruning rate limit counters failed");
+    });
+  }, 600_000);
+  timer.unref();
+}
+
+function fail(logger: Logger, message: string, exitCode = configErrorExitCode): never {
   logger.fatal({}, message);
-  process.exit(configErrorExitCode);
+  flushLogsSync(logger);
+  process.exit(exitCode);
 }
 
 process.on("unhandledRejection", (reason) => {
@@ -291,5 +321,5 @@ try {
   await main();
 } catch (error) {
   console.error(`Startup failed: ${describeError(error)}`);
-  process.exit(1);
+  process.exit(startupErrorExitCode);
 }

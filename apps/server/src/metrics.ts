@@ -1,4 +1,4 @@
-import { type Database, webhookEvents } from "@basalt/db";
+import { type Database, deliveries, webhookEvents } from "@basalt/db";
 import { count, eq, min } from "drizzle-orm";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
@@ -8,6 +8,8 @@ export interface Metrics {
   readonly webhookRequests: Counter<"source" | "outcome">;
   readonly webhookAckSeconds: Histogram<"source">;
   readonly eventsProcessed: Counter<"outcome">;
+  readonly deliveriesAttempted: Counter<"outcome" | "target">;
+  readonly formSubmissions: Counter<"outcome">;
 }
 
 /**
@@ -57,6 +59,27 @@ export function createMetrics(db: Database): Metrics {
       this.set(Math.max(0, (Date.now() - oldest) / 1000));
     },
   });
+  const deliveriesAttempted = new Counter({
+    name: "basalt_deliveries_total",
+    help: "Outbound delivery attempts by target and outcome: succeeded, retry_scheduled, failed, skipped, cancelled, lease_lost.",
+    labelNames: ["outcome", "target"] as const,
+    registers: [registry],
+  });
+  const formSubmissions = new Counter({
+    name: "basalt_form_submissions_total",
+    help: "Form submissions by outcome: accepted, invalid, rate_limited, not_found, spam.",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: "basalt_deliveries_pending",
+    help: "Outbound deliveries waiting to be sent, including those waiting for a retry.",
+    registers: [registry],
+    async collect() {
+      const [row] = await db.select({ value: count() }).from(deliveries).where(eq(deliveries.status, "pending"));
+      this.set(row?.value ?? 0);
+    },
+  });
   new Gauge({
     name: "basalt_process_resident_memory_bytes",
     help: "Resident memory of this process.",
@@ -65,5 +88,5 @@ export function createMetrics(db: Database): Metrics {
       this.set(process.memoryUsage.rss());
     },
   });
-  return { registry, webhookRequests, webhookAckSeconds, eventsProcessed };
+  return { registry, webhookRequests, webhookAckSeconds, eventsProcessed, deliveriesAttempted, formSubmissions };
 }

@@ -20,6 +20,7 @@ describe("loadConfig", () => {
     const config = loadConfig({});
 
     expect(config.port).toBe(3000);
+    expect(config.host).toBe("127.0.0.1");
     expect(config.databaseUrl).toBeUndefined();
     expect(config.dataDir).toBe(".data");
     expect(config.maxBodyBytes).toBe(1_048_576);

@@ -2,6 +2,7 @@ import {
   type EventSource,
   EventWorker,
   EventWriter,
+  type RateLimit,
   type ReceiveContext,
   SecretCipher,
   SecretStore,
@@ -39,6 +40,7 @@ export async function createTestServer(
     environmentSecrets?: Partial<Record<EventSource, string>>;
     maxBodyBytes?: number;
     apiKey?: string | null;
+    formRateLimit?: RateLimit;
   } = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase();
@@ -65,6 +67,9 @@ export async function createTestServer(
     maxBodyBytes: options.maxBodyBytes ?? 1_048_576,
     internalApiKey: options.apiKey === null ? undefined : (options.apiKey ?? internalApiKey),
     enableDemoSeed: true,
+    formRateLimit: options.formRateLimit ?? { limit: 1_000, windowMs: 60_000 },
+    // Tests name the client address in this header; the real server takes it from the socket.
+    clientAddress: (request) => request.headers.get("x-test-client-address"),
   });
   return {
     app,

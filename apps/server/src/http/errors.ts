@@ -11,6 +11,7 @@ export const errorStatus = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  rate_limited: 429,
   not_configured: 503,
   database_unavailable: 503,
   internal_error: 500,

@@ -14,6 +14,13 @@ export function webhookRoutes(deps: AppDeps) {
     app.post(definition.route, ({ request }) => handleWebhook(deps, unauthorizedLog, definition.source, request), {
       parse: "none",
     });
+    for (const method of ["GET", "PUT", "PATCH", "DELETE"] as const) {
+      app.route(method, definition.route, ({ request }) =>
+        errorResponse("method_not_allowed", `${definition.route} accepts POST only.`, requestIdOf(request), {
+          allow: "POST",
+        }),
+      );
+    }
   }
   return app;
 }
