@@ -14,6 +14,8 @@ COPY apps/server/src apps/server/src
 COPY packages/core/src packages/core/src
 COPY packages/db/src packages/db/src
 COPY packages/db/drizzle packages/db/drizzle
+# The seed and trigger commands, for trying the service: docker compose exec webhooks bun scripts/seed.ts
+COPY scripts/seed.ts scripts/trigger.ts scripts/
 
 ENV PORT=3000 HOST=0.0.0.0 LOG_FORMAT=json DATA_DIR=/app/.data
 RUN mkdir -p /app/.data && chown bun:bun /app/.data

@@ -10,8 +10,17 @@ import { DataFolder, isProcessAlive } from "@basalt/server/data-folder";
 const databaseUrl = process.env.DATABASE_URL?.trim() || undefined;
 const folder = new DataFolder(process.env.DATA_DIR?.trim() || ".data");
 
+if (process.argv.slice(2).some((argument) => argument === "--help" || argument === "-h")) {
+  console.log(`Usage: bun run seed
+
+Creates demo CRM records (an account, a lead, an opportunity, a 499.00 USDC invoice with 100 LeadGen
+credits, an outreach email and a call route) and prints their ids as JSON. Every run creates new records.
+With DATABASE_URL it writes to that Postgres; otherwise to the embedded database in DATA_DIR (.data).`);
+  process.exit(0);
+}
+
 async function seedThroughServer(url: string): Promise<DemoRecords> {
-  const apiKey = process.env.INTERNAL_API_KEY?.trim() || folder.readOrCreate("internal-api-key", () => "").value;
+  const apiKey = process.env.INTERNAL_API_KEY?.trim() || folder.readInternalApiKey() || "";
   const response = await fetch(`${url}/api/internal/seed`, {
     method: "POST",
     headers: { authorization: `Bearer ${apiKey}` },

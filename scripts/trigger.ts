@@ -1,7 +1,7 @@
 /**
- * Sends a correctly signed sample event to a running server, like a provider's CLI, and prints the
- * response. The secret comes from the source's environment variable, or from the secrets the embedded
- * mode generated on first start.
+ * Sends a correctly signed sample event to a running server, like a provider's CLI, prints the response,
+ * and then waits briefly for the event's processing outcome. The secret comes from the source's
+ * environment variable, or from the secrets the embedded mode generated on first start.
  */
 import { parseArgs } from "node:util";
 import {
@@ -16,20 +16,22 @@ import { DataFolder, isProcessAlive } from "@basalt/server/data-folder";
 
 const usage = `Usage: bun run trigger <source> <event-type> [options]
 
-Sends a signed sample event to a running Basalt Webhooks server and prints the status and body.
+Sends a signed sample event to a running Basalt Webhooks server, prints the response, and waits up to
+5 seconds for the event to be processed.
 
 Sources and event types:
 ${eventSources.map((source) => `  ${source.padEnd(11)} ${sampleEventTypes[source].join(", ")}`).join("\n")}
 
-Options:
-  --invoice ID    invoice id for Surge payments (data.external_id)
-  --payment ID    Surge payment id; for receipt.status_updated, the invoice's Surge payment id
+Options (bun run seed prints ids to use):
+  --invoice ID    invoice id, required for Surge payment.* events (seed: invoiceId)
+  --payment ID    Surge payment id; required for receipt.status_updated (seed: surgePaymentId)
   --amount N      payment amount, default 499.00 (the seeded invoice's amount)
   --currency C    payment currency, default USDC
-  --lead ID       lead id for BasaltECHO events
+  --lead ID       lead id, required for BasaltECHO events (seed: leadId)
   --call-id ID    call id for BasaltECHO and OpenAI call events
-  --email-id ID   Resend email id (data.email_id) of an outreach email
+  --email-id ID   Resend email id, required for Resend events (seed: emailId)
   --url URL       server base URL, default the running embedded server or http://localhost:$PORT
+  --no-wait       print the response and exit without waiting for processing
   --help          show this text
 
 The signing secret is read from the source's variable (SURGE_WEBHOOK_SECRET, BASALTECHO_WEBHOOK_SECRET,
@@ -44,6 +46,7 @@ const { values, positionals } = (() => {
   try {
     return parseArgs({
       allowPositionals: true,
+      allowNegative: true,
       options: {
         invoice: { type: "string" },
         payment: { type: "string" },
@@ -53,11 +56,12 @@ const { values, positionals } = (() => {
         "call-id": { type: "string" },
         "email-id": { type: "string" },
         url: { type: "string" },
+        wait: { type: "boolean", default: true },
         help: { type: "boolean" },
       },
     });
   } catch (error) {
-    return fail(`${(error as Error).message}\n\n${usage}`);
+    return fail(`${(error as Error).message}\nRun bun run trigger --help for the options.`);
   }
 })();
 
@@ -65,37 +69,23 @@ if (values.help) {
   console.log(usage);
   process.exit(0);
 }
-const [sourceArgument, eventType] = positionals;
-if (!sourceArgument || !eventType || positionals.length > 2) {
-  fail(usage);
+const [sourceArgument, eventType, ...extra] = positionals;
+if (sourceArgument === undefined) {
+  fail(`Name a source and an event type, such as: bun run trigger surge payment.confirmed --invoice <id>\n\n${usage}`);
 }
 if (!(eventSources as readonly string[]).includes(sourceArgument)) {
   fail(`Unknown source ${sourceArgument}; use one of: ${eventSources.join(", ")}.`);
 }
 const source = sourceArgument as EventSource;
+if (eventType === undefined) {
+  fail(`Name a ${source} event type: ${sampleEventTypes[source].join(", ")}.`);
+}
+if (extra.length > 0) {
+  fail(`Unexpected argument ${extra.join(" ")}; options start with --.`);
+}
+requireIds(source, eventType);
+
 const folder = new DataFolder(process.env.DATA_DIR?.trim() || ".data");
-
-function signingSecret(): string | null {
-  for (const name of sourceDefinitions[source].secretEnv) {
-    const value = process.env[name]?.trim();
-    if (value) {
-      return value;
-    }
-  }
-  return folder.readGeneratedSecrets()[source] ?? null;
-}
-
-function baseUrl(): string {
-  if (values.url) {
-    return values.url.replace(/\/+$/, "");
-  }
-  const server = process.env.DATABASE_URL ? null : folder.readServerFile();
-  if (server && isProcessAlive(server.pid)) {
-    return server.url;
-  }
-  return `http://localhost:${process.env.PORT?.trim() || "3000"}`;
-}
-
 const now = new Date();
 let sample: ReturnType<typeof buildSampleEvent>;
 try {
@@ -113,27 +103,136 @@ try {
   fail((error as Error).message);
 }
 
-const secret = signingSecret();
+const signing = signingSecret();
 let headers: Record<string, string> = { ...sample.headers };
-if (secret) {
-  headers = signSampleEvent(sample, secret, now);
+if (signing) {
+  headers = signSampleEvent(sample, signing.secret, now);
 } else if (!sourceDefinitions[source].allowsUnsigned) {
   fail(
     `No signing secret for ${source}: set ${sourceDefinitions[source].secretEnv.join(" or ")} to the secret the server uses.`,
   );
 }
 
-const url = `${baseUrl()}${sourceDefinitions[source].route}`;
+const base = baseUrl();
+const url = `${base}${sourceDefinitions[source].route}`;
+let response: Response;
 try {
-  const response = await fetch(url, { method: "POST", headers, body: sample.body });
-  const text = await response.text();
-  console.log(`POST ${url}\n${secret ? "signed" : "unsigned"} ${source} ${eventType}\nHTTP ${response.status}`);
-  try {
-    console.log(JSON.stringify(JSON.parse(text), null, 2));
-  } catch {
-    console.log(text);
-  }
-  process.exit(response.ok ? 0 : 1);
+  response = await fetch(url, { method: "POST", headers, body: sample.body });
 } catch (error) {
-  fail(`Could not reach ${url}: ${(error as Error).message}. Is the server running (bun start)?`);
+  fail(
+    `Could not reach ${url} (${(error as Error).message.replace(/[.?]+$/, "")}). Is the server running? Start it with bun start.`,
+  );
+}
+const text = await response.text();
+console.log(
+  `POST ${url}\n${signing ? `signed with ${signing.origin}` : "unsigned"}: ${source} ${eventType}\nHTTP ${response.status}`,
+);
+console.log(pretty(text));
+if (response.status === 401) {
+  console.error(`The server rejected the signature: does it use the same ${sourceDefinitions[source].secretEnv[0]}?`);
+}
+
+const answer = parseJson(text) as { id?: string; status?: string } | null;
+if (response.ok && values.wait && answer?.status === "pending" && answer.id) {
+  await waitForOutcome(base, answer.id);
+}
+process.exit(response.ok ? 0 : 1);
+
+/** Refuses to send an event without the ids its side effects need, so a typo cannot pass for success. */
+function requireIds(eventSource: EventSource, type: string): void {
+  const needs: [string | undefined, string, string][] =
+    eventSource === "surge"
+      ? type === "receipt.status_updated"
+        ? [[values.payment, "--payment", "surgePaymentId"]]
+        : [[values.invoice, "--invoice", "invoiceId"]]
+      : eventSource === "basaltecho"
+        ? [[values.lead, "--lead", "leadId"]]
+        : eventSource === "resend"
+          ? [[values["email-id"], "--email-id", "emailId"]]
+          : [];
+  for (const [value, flag, seedField] of needs) {
+    if (!value) {
+      fail(`${eventSource} ${type} needs ${flag} <id>; bun run seed prints one as ${seedField}.`);
+    }
+  }
+}
+
+function signingSecret(): { secret: string; origin: string } | null {
+  for (const name of sourceDefinitions[source].secretEnv) {
+    const value = process.env[name]?.trim();
+    if (value) {
+      return { secret: value, origin: name };
+    }
+  }
+  const generated = folder.readGeneratedSecrets()[source];
+  return generated ? { secret: generated, origin: folder.generatedSecretsPath } : null;
+}
+
+function baseUrl(): string {
+  if (values.url) {
+    return values.url.replace(/\/+$/, "");
+  }
+  const server = process.env.DATABASE_URL ? null : folder.readServerFile();
+  if (server && isProcessAlive(server.pid)) {
+    return server.url;
+  }
+  return `http://localhost:${process.env.PORT?.trim() || "3000"}`;
+}
+
+/**
+ * Polls the internal events route until the event leaves `pending` or five seconds pass. It needs the
+ * internal API key (INTERNAL_API_KEY, or the one the embedded mode generated); without it, this step is
+ * skipped with a hint.
+ */
+async function waitForOutcome(serverUrl: string, eventId: string): Promise<void> {
+  const apiKey = process.env.INTERNAL_API_KEY?.trim() || folder.readInternalApiKey();
+  if (!apiKey) {
+    console.log("Processing happens in the background; set INTERNAL_API_KEY to see its outcome here.");
+    return;
+  }
+  const deadline = Date.now() + 5_000;
+  let event: EventSummary | null = null;
+  while (Date.now() < deadline) {
+    const reply = await fetch(`${serverUrl}/api/internal/events/${eventId}`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    }).catch(() => null);
+    if (!reply?.ok) {
+      console.log("Processing happens in the background; the server log shows its outcome.");
+      return;
+    }
+    event = (await reply.json()) as EventSummary;
+    if (event?.status !== "pending" || (event.attempts ?? 0) > 0) {
+      break;
+    }
+    await Bun.sleep(100);
+  }
+  if (event?.status === "processed") {
+    console.log("Processed: its side effects are applied.");
+  } else if (event?.status === "pending" && event.last_error) {
+    console.log(`Processing failed and will be retried: ${event.last_error}`);
+  } else if (event?.status === "pending") {
+    console.log("Still pending after 5 seconds; the server log shows its outcome.");
+  } else {
+    console.log(`${event?.status ?? "unknown"}${event?.status_reason ? `: ${event.status_reason}` : ""}`);
+  }
+}
+
+interface EventSummary {
+  readonly status?: string;
+  readonly attempts?: number;
+  readonly last_error?: string | null;
+  readonly status_reason?: string | null;
+}
+
+function parseJson(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return null;
+  }
+}
+
+function pretty(value: string): string {
+  const json = parseJson(value);
+  return json === null ? value : JSON.stringify(json, null, 2);
 }
