@@ -11,11 +11,15 @@ export const honeypotField = "_gotcha";
 /** Largest form submission body accepted. */
 const maxSubmissionBytes = 64 * 1024;
 
-/** Public forms are embedded on customers' sites, so any origin may post; no credentials are involved. */
+/**
+ * Public forms are embedded on customers' sites, so any origin may post; no credentials are involved.
+ * Browsers hide response headers outside the CORS safelist from scripts unless they are exposed.
+ */
 const corsHeaders = {
   "access-control-allow-origin": "*",
   "access-control-allow-methods": "POST, OPTIONS",
   "access-control-allow-headers": "content-type",
+  "access-control-expose-headers": "retry-after, x-request-id",
   "access-control-max-age": "86400",
 };
 
@@ -25,7 +29,8 @@ export function formRoutes(deps: AppDeps) {
     .options("/api/forms/:slug/submissions", () => new Response(null, { status: 204, headers: corsHeaders }))
     .post(
       "/api/forms/:slug/submissions",
-      async ({ request, params }) => withCors(await handleSubmission(deps, request, params.slug)),
+      // Elysia sets a parameter with invalid percent-encoding to null, although its type is string.
+      async ({ request, params }) => withCors(await handleSubmission(deps, request, params.slug ?? "")),
       { parse: "none" },
     );
 }
@@ -52,12 +57,13 @@ async function handleSubmission(deps: AppDeps, request: Request, slug: string): 
     return jsonResponse({ received: true }, 201, requestId);
   }
 
+  // An empty UTM value in the body falls back to the query string. Core trims, checks and shortens them.
   const query = new URL(request.url).searchParams;
   const utm: Record<string, string> = {};
   for (const name of utmParameters) {
-    const value = fields[`utm_${name}`] ?? query.get(`utm_${name}`);
+    const value = fields[`utm_${name}`]?.trim() || query.get(`utm_${name}`);
     if (value) {
-      utm[name] = value.slice(0, 200);
+      utm[name] = value;
     }
   }
   const values = Object.fromEntries(
@@ -120,13 +126,27 @@ function parseFields(contentType: string | null, body: Uint8Array): Record<strin
   }
   const fields: Record<string, string> = {};
   for (const [name, value] of Object.entries(json)) {
-    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
-      fields[name] = String(value);
-    } else if (Array.isArray(value)) {
-      fields[name] = value.map(String).join(", ");
+    if (Array.isArray(value)) {
+      fields[name] = value.flatMap((item) => textOf(item) ?? []).join(", ");
+      continue;
+    }
+    const text = textOf(value);
+    if (text !== null) {
+      fields[name] = text;
     }
   }
   return fields;
+}
+
+/**
+ * Converts a JSON value to a field value, or to null when it carries none. `false` is an unticked checkbox,
+ * which a form-encoded body omits, so it carries no value, and neither do null, objects and nested arrays.
+ */
+function textOf(value: unknown): string | null {
+  if (typeof value === "string" || typeof value === "number" || value === true) {
+    return String(value);
+  }
+  return null;
 }
 
 function withCors(response: Response): Response {

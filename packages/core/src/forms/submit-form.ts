@@ -6,18 +6,18 @@ import { NotFoundError, RateLimitedError } from "../errors";
 import { newId } from "../ids";
 import type { EmailJob } from "../outbound/executors/resend-executor";
 import { Outbox } from "../outbound/outbox/outbox";
+import { isFormSlug } from "./form-input";
 import { consumeRateLimit, type RateLimit } from "./rate-limit";
 import { upsertLeadFromForm } from "./upsert-lead";
-import { validateSubmission } from "./validate-submission";
+import { validateSubmission, validateUtm } from "./validate-submission";
 
-/** UTM parameters kept with a submission, under their names without the `utm_` prefix. */
-export const utmParameters = ["source", "medium", "campaign", "term", "content"] as const;
+export { utmParameters } from "./validate-submission";
 
 export interface SubmitFormInput {
   readonly slug: string;
   /** Submitted values by field name, from a JSON or form-encoded body. */
   readonly values: Readonly<Record<string, string>>;
-  /** `utm_*` parameters from the body or the query string. */
+  /** `utm_*` parameters from the body or the query string, keyed by name without the prefix. Other keys are ignored. */
   readonly utm: Readonly<Record<string, string>>;
   /** The client's address, the key of the per-IP rate limit; null when it is unknown. */
   readonly ipAddress: string | null;
@@ -37,7 +37,8 @@ export interface SubmitFormResult {
  */
 export async function submitForm(ctx: CoreContext, input: SubmitFormInput): Promise<SubmitFormResult> {
   const now = ctx.clock.now();
-  const [form] = await ctx.db.select().from(forms).where(eq(forms.slug, input.slug));
+  // A string that cannot be a slug is not looked up: Postgres rejects one with a NUL character.
+  const [form] = isFormSlug(input.slug) ? await ctx.db.select().from(forms).where(eq(forms.slug, input.slug)) : [];
   if (form?.status !== "ACTIVE") {
     throw new NotFoundError(`form ${input.slug} not found or not accepting submissions`);
   }
@@ -51,7 +52,7 @@ export async function submitForm(ctx: CoreContext, input: SubmitFormInput): Prom
     }
   }
   const data = validateSubmission(form.fields, input.values);
-  const utm = Object.fromEntries(utmParameters.flatMap((name) => (input.utm[name] ? [[name, input.utm[name]]] : [])));
+  const utm = validateUtm(input.utm);
 
   const submissionId = newId("sub");
   let queued = 0;
@@ -78,7 +79,8 @@ export async function submitForm(ctx: CoreContext, input: SubmitFormInput): Prom
     }
 
     const outbox = new Outbox(tx, now);
-    const respondTo = data[form.fields.find((field) => field.leadField === "email")?.name ?? ""];
+    const emailField = form.fields.find((field) => field.leadField === "email");
+    const respondTo = emailField === undefined ? undefined : submittedValue(data, emailField.name);
     if (form.autoRespondEnabled && respondTo) {
       const email: EmailJob = {
         to: respondTo,
@@ -130,7 +132,7 @@ function mappedLeadValues(
 ): Partial<Record<LeadFieldMapping, string>> {
   const values: Partial<Record<LeadFieldMapping, string>> = {};
   for (const field of fields) {
-    const value = data[field.name];
+    const value = submittedValue(data, field.name);
     if (field.leadField !== null && value !== undefined) {
       values[field.leadField] = value;
     }
@@ -144,11 +146,17 @@ function notificationText(
   data: Record<string, string>,
   utm: Record<string, string>,
 ): string {
-  const lines = fields.flatMap((field) =>
-    data[field.name] === undefined ? [] : [`${field.label}: ${data[field.name]}`],
-  );
+  const lines = fields.flatMap((field) => {
+    const value = submittedValue(data, field.name);
+    return value === undefined ? [] : [`${field.label}: ${value}`];
+  });
   const campaign = Object.entries(utm).map(([name, value]) => `utm_${name}: ${value}`);
   return [`A new submission of ${formName}:`, "", ...lines, ...(campaign.length > 0 ? ["", ...campaign] : [])].join(
     "\n",
   );
+}
+
+/** Reads an own property only, so a field named `constructor` or `toString` never reads Object.prototype. */
+function submittedValue(data: Readonly<Record<string, string>>, name: string): string | undefined {
+  return Object.hasOwn(data, name) ? data[name] : undefined;
 }
