@@ -4,10 +4,12 @@ import type { OutboundResult } from "../http/types";
 /**
  * Sends a request to an integration's API. Its base URL comes from the operator's configuration, so
  * unlike a customer endpoint it is trusted and may be plain HTTP (a local test server). Never throws.
+ * The result's `bodyPrefix` contains the first `maxBodyBytes` of the body, 4 KiB (the size of the
+ * attempt log) unless set. A caller that parses a larger JSON body sets a larger limit.
  */
 export async function sendIntegrationRequest(
   url: string,
-  init: { method: "GET" | "POST"; headers: Record<string, string>; body?: unknown },
+  init: { method: "GET" | "POST"; headers: Record<string, string>; body?: unknown; maxBodyBytes?: number },
   timeoutMs: number,
 ): Promise<OutboundResult> {
   const startedAt = performance.now();
@@ -20,7 +22,7 @@ export async function sendIntegrationRequest(
       redirect: "manual",
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const bodyPrefix = await readBodyPrefix(response);
+    const bodyPrefix = await readBodyPrefix(response, init.maxBodyBytes);
     return { kind: "response", status: response.status, headers: response.headers, bodyPrefix, durationMs: elapsed() };
   } catch (error) {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

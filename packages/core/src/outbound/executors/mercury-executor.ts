@@ -1,9 +1,16 @@
 import { invoices } from "@basalt/db";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { addLeadActivity } from "../../crm/activities";
+import type { OutboundResult } from "../http/types";
 import { parseRetryAfter } from "../settings";
 import { attemptRecord, type DeliveryExecutor } from "./executor";
 import { parseJsonBody, sendIntegrationRequest } from "./integration-request";
+
+/**
+ * Largest invoice body read back after a refused cancel. The attempt log keeps only 4 KiB, but an
+ * invoice with many line items is longer, and its `status` must still be parsed.
+ */
+const invoiceMaxBytes = 1_048_576;
 
 /** The Mercury receivable of an invoice that was paid through BasaltSURGE. */
 export interface MercuryJob {
@@ -49,9 +56,15 @@ export const mercuryExecutor: DeliveryExecutor = {
       };
     }
 
-    const read = await sendIntegrationRequest(invoiceUrl, { method: "GET", headers }, ctx.http.timeoutMs);
+    const read = await sendIntegrationRequest(
+      invoiceUrl,
+      { method: "GET", headers, maxBodyBytes: invoiceMaxBytes },
+      ctx.http.timeoutMs,
+    );
     const status =
-      read.kind === "response" ? (parseJsonBody(read.bodyPrefix) as { status?: unknown } | null)?.status : undefined;
+      read.kind === "response" && read.status >= 200 && read.status < 300
+        ? (parseJsonBody(read.bodyPrefix) as { status?: unknown } | null)?.status
+        : undefined;
     if (status === "Paid") {
       return {
         kind: "succeeded",
@@ -66,7 +79,7 @@ export const mercuryExecutor: DeliveryExecutor = {
     return {
       kind: "failed",
       attempt,
-      error: `Mercury responded ${cancel.status} to the cancel, and the invoice status is ${String(status ?? "unknown")}`,
+      error: `Mercury responded ${cancel.status} to the cancel, and ${describeInvoiceRead(read, status)}`,
     };
   },
 
@@ -76,9 +89,10 @@ export const mercuryExecutor: DeliveryExecutor = {
     }
     const { invoiceId, mercuryInvoiceId } = JSON.parse(job.message.body) as MercuryJob;
     const now = ctx.clock.now();
+    // An invoice flagged before, by a second BasaltSURGE payment, keeps the time it was first flagged.
     const [invoice] = await tx
       .update(invoices)
-      .set({ doublePaidAt: now, updatedAt: now })
+      .set({ doublePaidAt: sql`coalesce(${invoices.doublePaidAt}, ${now.toISOString()}::timestamptz)`, updatedAt: now })
       .where(eq(invoices.id, invoiceId))
       .returning({ leadId: invoices.leadId, number: invoices.number });
     if (invoice?.leadId) {
@@ -92,3 +106,14 @@ export const mercuryExecutor: DeliveryExecutor = {
     }
   },
 };
+
+/** Describes the invoice read that followed a refused cancel, for the delivery's error. */
+function describeInvoiceRead(read: OutboundResult, status: unknown): string {
+  if (read.kind !== "response") {
+    return `reading the invoice failed: ${read.message}`;
+  }
+  if (read.status < 200 || read.status >= 300) {
+    return `reading the invoice returned ${read.status}`;
+  }
+  return `the invoice status is ${typeof status === "string" ? status : "missing from the response"}`;
+}

@@ -18,9 +18,10 @@ export const openaiCallExecutor: DeliveryExecutor = {
     if (!apiKey) {
       return { kind: "skipped", reason: "OPENAI_API_KEY is not set, so incoming calls are not answered" };
     }
+    // `type` goes last: the accept endpoint takes realtime sessions only, so a route's own `type` cannot replace it.
     const body =
       call.action === "accept"
-        ? { type: "realtime", ...(call.sessionSettings ?? {}) }
+        ? { ...(call.sessionSettings ?? {}), type: "realtime" }
         : { status_code: call.rejectStatusCode ?? 603 };
 
     const startedAt = ctx.clock.now();

@@ -1,5 +1,5 @@
 import { emailSuppressions, outreachEmails } from "@basalt/db";
-import { eq } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { newId } from "../../ids";
 import { parseRetryAfter } from "../settings";
 import { attemptRecord, type DeliveryExecutor } from "./executor";
@@ -33,7 +33,12 @@ export const resendExecutor: DeliveryExecutor = {
       return { kind: "skipped", reason: "EMAIL_FROM is not set, so emails have no sender" };
     }
     const address = email.to.trim().toLowerCase();
-    const [suppressed] = await ctx.db.select().from(emailSuppressions).where(eq(emailSuppressions.email, address));
+    // Both sides in lower case, because a row added by hand or by an older version may keep the original case.
+    const [suppressed] = await ctx.db
+      .select()
+      .from(emailSuppressions)
+      .where(sql`lower(${emailSuppressions.email}) = ${address}`)
+      .limit(1);
     if (suppressed) {
       return { kind: "skipped", reason: `${address} is on the suppression list (${suppressed.reason})` };
     }
