@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
-import { countPendingMigrations, isDatabaseUnavailable, isUniqueViolation, openDatabase, webhookEvents } from "../src";
-import { createTestDatabase, type TestDatabase } from "../src/testing";
+import { eq, sql } from "drizzle-orm";
+import {
+  countPendingMigrations,
+  isDatabaseUnavailable,
+  isUniqueViolation,
+  openDatabase,
+  rowsOf,
+  webhookEvents,
+} from "../src";
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from "../src/testing";
 
 let database: TestDatabase;
 
@@ -77,5 +84,30 @@ describe("unavailable database", () => {
     );
 
     expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+});
+
+describe.skipIf(testDatabaseKind === "embedded")("prepared statements", () => {
+  /** Runs one Drizzle query with a parameter, then counts the statements prepared on the only connection. */
+  async function preparedAfterQuery(url: string): Promise<number> {
+    const handle = await openDatabase({ url, maxConnections: 1 });
+    try {
+      await handle.db.select().from(webhookEvents).where(eq(webhookEvents.id, "evt_missing"));
+      const rows = await handle.db.execute(sql`select count(*)::int as prepared from pg_prepared_statements`);
+      return rowsOf<{ prepared: number }>(rows)[0]?.prepared ?? -1;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  test("Drizzle queries are prepared", async () => {
+    expect(await preparedAfterQuery(database.url ?? "")).toBeGreaterThan(0);
+  });
+
+  test("prepare=false in the URL turns them off", async () => {
+    const url = new URL(database.url ?? "");
+    url.searchParams.set("prepare", "false");
+
+    expect(await preparedAfterQuery(url.toString())).toBe(0);
   });
 });
