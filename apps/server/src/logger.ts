@@ -4,8 +4,9 @@ import pretty from "pino-pretty";
 export type { Logger } from "pino";
 
 /**
- * Creates the process logger: JSON lines for machines, or readable colored lines for a terminal. The
- * pretty stream runs in this thread, because pino's worker-thread transports are not needed here.
+ * Creates the process logger: JSON lines for machines, or readable colored lines for a terminal. JSON
+ * lines are written asynchronously in batches, so a line per request costs no write call each, and
+ * `flushLogsSync` writes what is buffered before the process exits.
  */
 export function createLogger(options: { level: string; format: "json" | "pretty" }): Logger {
   const settings = {
@@ -20,7 +21,7 @@ export function createLogger(options: { level: string; format: "json" | "pretty"
   if (options.format === "pretty") {
     return pino(settings, pretty({ colorize: true, ignore: "pid,hostname,service", translateTime: "SYS:HH:MM:ss.l" }));
   }
-  return pino(settings);
+  return pino(settings, pino.destination({ dest: 1, sync: false }));
 }
 
 /**

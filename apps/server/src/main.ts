@@ -15,6 +15,7 @@ import {
 } from "@basalt/core";
 import {
   createEventInserter,
+  createSuccessWriter,
   type DatabaseHandle,
   describeDatabaseError,
   migrateDatabase,
@@ -110,6 +111,7 @@ async function main(): Promise<void> {
       },
       integrations: config.integrations,
       deliverySettings: { ...defaultDeliverySettings, concurrency: config.deliveryConcurrency },
+      recordSuccesses: createSuccessWriter(database),
     };
     worker = new EventWorker(
       core,

@@ -102,9 +102,9 @@ ALTER TABLE "endpoint_secrets" ADD CONSTRAINT "endpoint_secrets_endpoint_id_webh
 ALTER TABLE "webhook_endpoints" ADD CONSTRAINT "webhook_endpoints_form_id_forms_id_fk" FOREIGN KEY ("form_id") REFERENCES "public"."forms"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "form_submissions_form_idx" ON "form_submissions" USING btree ("form_id","submitted_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "deliveries_message_endpoint_unique" ON "deliveries" USING btree ("message_id","endpoint_id") WHERE "deliveries"."endpoint_id" is not null;--> statement-breakpoint
-CREATE INDEX "deliveries_due_idx" ON "deliveries" USING btree ("priority" DESC NULLS LAST,"next_attempt_at") WHERE "deliveries"."status" = 'pending';--> statement-breakpoint
-CREATE INDEX "deliveries_endpoint_status_idx" ON "deliveries" USING btree ("endpoint_id","status");--> statement-breakpoint
-CREATE INDEX "deliveries_message_idx" ON "deliveries" USING btree ("message_id");--> statement-breakpoint
+CREATE INDEX "deliveries_due_idx" ON "deliveries" USING btree ("next_attempt_at") WHERE "deliveries"."status" = 'pending';--> statement-breakpoint
+CREATE INDEX "deliveries_urgent_due_idx" ON "deliveries" USING btree ("next_attempt_at") WHERE "deliveries"."status" = 'pending' and "deliveries"."priority" > 0;--> statement-breakpoint
+CREATE INDEX "deliveries_endpoint_failed_idx" ON "deliveries" USING btree ("endpoint_id") WHERE "deliveries"."status" in ('failed', 'cancelled');--> statement-breakpoint
 CREATE INDEX "delivery_attempts_delivery_idx" ON "delivery_attempts" USING btree ("delivery_id","started_at");--> statement-breakpoint
 CREATE INDEX "endpoint_secrets_endpoint_idx" ON "endpoint_secrets" USING btree ("endpoint_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "webhook_endpoints_form_unique" ON "webhook_endpoints" USING btree ("form_id") WHERE "webhook_endpoints"."form_id" is not null;

@@ -1,3 +1,4 @@
+import type { SuccessWriter } from "@basalt/db";
 import type { CoreContext } from "../context";
 import type { SecretCipher } from "../secrets/cipher";
 import type { OutboundHttpOptions } from "./http/types";
@@ -17,4 +18,6 @@ export interface OutboundContext extends CoreContext {
   readonly http: OutboundHttpOptions;
   readonly integrations: IntegrationSettings;
   readonly deliverySettings: DeliverySettings;
+  /** Records successful attempts in bulk; without it, Drizzle's builder writes them. */
+  readonly recordSuccesses?: SuccessWriter;
 }

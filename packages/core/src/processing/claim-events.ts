@@ -1,5 +1,5 @@
 import { type Database, type WebhookEvent, webhookEvents } from "@basalt/db";
-import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 
 /**
  * Claims up to `limit` due pending events for `owner` with a lease and returns them oldest first.
@@ -14,22 +14,20 @@ export async function claimEvents(
   const due = db
     .select({ id: webhookEvents.id })
     .from(webhookEvents)
-    .where(
-      and(
-        eq(webhookEvents.status, "pending"),
-        lte(webhookEvents.nextAttemptAt, input.now),
-        or(isNull(webhookEvents.leaseExpiresAt), lt(webhookEvents.leaseExpiresAt, input.now)),
-      ),
-    )
+    .where(and(eq(webhookEvents.status, "pending"), lte(webhookEvents.nextAttemptAt, input.now)))
     .orderBy(asc(webhookEvents.nextAttemptAt))
     .limit(input.limit)
     .for("update", { skipLocked: true });
 
+  const leaseExpiresAt = new Date(input.now.getTime() + input.leaseMs);
   const claimed = await db
     .update(webhookEvents)
     .set({
       leaseOwner: input.owner,
-      leaseExpiresAt: new Date(input.now.getTime() + input.leaseMs),
+      leaseExpiresAt,
+      // A claimed event is due again when its lease expires. Moving it there keeps the due index scan
+      // from wading through events that are being processed.
+      nextAttemptAt: leaseExpiresAt,
       attempts: sql`${webhookEvents.attempts} + 1`,
       updatedAt: input.now,
     })
@@ -40,13 +38,21 @@ export async function claimEvents(
 }
 
 /** Gives back claimed events that were never started, so another worker takes them at once. */
-export async function releaseEvents(db: Database, input: { owner: string; ids: readonly string[] }): Promise<void> {
+export async function releaseEvents(
+  db: Database,
+  input: { owner: string; ids: readonly string[]; now: Date },
+): Promise<void> {
   if (input.ids.length === 0) {
     return;
   }
   await db
     .update(webhookEvents)
-    .set({ leaseOwner: null, leaseExpiresAt: null, attempts: sql`greatest(${webhookEvents.attempts} - 1, 0)` })
+    .set({
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      nextAttemptAt: input.now,
+      attempts: sql`greatest(${webhookEvents.attempts} - 1, 0)`,
+    })
     .where(
       and(
         inArray(webhookEvents.id, [...input.ids]),

@@ -91,7 +91,7 @@ export class EventWorker {
       }),
     );
     if (unstarted.length > 0) {
-      await releaseEvents(this.#ctx.db, { owner: this.owner, ids: unstarted });
+      await releaseEvents(this.#ctx.db, { owner: this.owner, ids: unstarted, now: this.#ctx.clock.now() });
     }
     return claimed.length;
   }

@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import {
   createEndpoint,
+  DeliveryWorker,
   InvalidInputError,
   newId,
   retryDelivery,
@@ -405,6 +406,54 @@ describe("delivery worker", () => {
     expect(delivery.attempts).toBe(1);
   });
 
+  test("stale buffered delivery is claimed again", async () => {
+    const endpoint = await endpointFor(["call.ended"]);
+    let releaseFirst: () => void = () => {};
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    let held = false;
+    receiver.reply(({ path }) => {
+      if (path !== endpoint.path || held) {
+        return {};
+      }
+      held = true;
+      // Holds the only slot until the test lets go, as a receiver near its timeout does.
+      return {
+        body: () => new ReadableStream({ start: (controller) => void firstHeld.then(() => controller.close()) }),
+      };
+    });
+    const claimedAt = new Date();
+    ctx.clock.set(claimedAt);
+    for (let index = 0; index < 3; index++) {
+      await recordEvent(ctx, "call.ended", { type: "call.ended", data: { index } });
+    }
+    const single = new DeliveryWorker({ ...ctx, deliverySettings: { ...ctx.deliverySettings, concurrency: 1 } });
+    const leaseEnds = async () =>
+      (await deliveriesOf(ctx, endpoint.id)).map((row) => row.leaseExpiresAt?.getTime() ?? null).sort();
+
+    single.start();
+    try {
+      await waitFor(() => requestsTo(endpoint.path).length === 1);
+      expect(await leaseEnds()).toEqual(Array(3).fill(claimedAt.getTime() + 60_000));
+      // Later than the lease (60 s) less twice the attempt timeout (5 s): the two waiting deliveries
+      // could no longer finish within their leases, so they are handed back and claimed with new ones.
+      ctx.clock.advance(51_000);
+      single.wake();
+      const renewed = claimedAt.getTime() + 51_000 + 60_000;
+      await waitFor(async () => (await leaseEnds()).filter((end) => end === renewed).length === 2);
+      releaseFirst();
+      await waitFor(async () => (await deliveriesOf(ctx, endpoint.id)).every((row) => row.status === "succeeded"));
+    } finally {
+      releaseFirst();
+      await single.stop();
+    }
+    const ids = requestsTo(endpoint.path).map((request) => request.headers["webhook-id"]);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(3);
+    expect((await deliveriesOf(ctx, endpoint.id)).map((row) => row.attempts)).toEqual([1, 1, 1]);
+  });
+
   test("unknown endpoint row is skipped", async () => {
     const messageId = newId("msg");
     await ctx.db.insert(outboundMessages).values({ id: messageId, eventType: "call.ended", body: "{}" });
@@ -420,6 +469,17 @@ describe("delivery worker", () => {
     expect(delivery.attempts).toBe(0);
   });
 });
+
+async function waitFor(condition: () => boolean | Promise<boolean>) {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (await condition()) {
+      return;
+    }
+    await Bun.sleep(25);
+  }
+  throw new Error("the condition did not hold within 10 s");
+}
 
 async function waitForStatus(endpointId: string, status: string) {
   const deadline = Date.now() + 10_000;

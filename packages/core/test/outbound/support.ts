@@ -1,4 +1,5 @@
 import {
+  createSuccessWriter,
   type Delivery,
   type DeliveryStatus,
   deliveries,
@@ -51,6 +52,8 @@ export async function createOutboundContext(
     integrations: options.integrations ?? noIntegrations,
     deliverySettings: { ...defaultDeliverySettings, pollIntervalMs: 60_000 },
     onDeliveriesQueued: () => worker?.wake(),
+    // The service's own writer: one statement on Postgres, a Drizzle transaction on the embedded database.
+    recordSuccesses: createSuccessWriter(base.database),
   };
   worker = new DeliveryWorker(ctx);
   return { ...ctx, clock: base.clock, base, deliveryWorker: worker };

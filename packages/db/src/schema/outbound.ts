@@ -109,9 +109,15 @@ export const deliveries = pgTable(
     uniqueIndex("deliveries_message_endpoint_unique")
       .on(table.messageId, table.endpointId)
       .where(sql`${table.endpointId} is not null`),
-    index("deliveries_due_idx").on(table.priority.desc(), table.nextAttemptAt).where(sql`${table.status} = 'pending'`),
-    index("deliveries_endpoint_status_idx").on(table.endpointId, table.status),
-    index("deliveries_message_idx").on(table.messageId),
+    // Claims read due deliveries in time order and stop after a batch; urgent ones have an index of their
+    // own, so a large backlog never has to be sorted by priority.
+    index("deliveries_due_idx").on(table.nextAttemptAt).where(sql`${table.status} = 'pending'`),
+    index("deliveries_urgent_due_idx")
+      .on(table.nextAttemptAt)
+      .where(sql`${table.status} = 'pending' and ${table.priority} > 0`),
+    // Retrying an endpoint's failed deliveries finds them here. Partial, so the deliveries on their way
+    // (nearly all of them) cost this index nothing.
+    index("deliveries_endpoint_failed_idx").on(table.endpointId).where(sql`${table.status} in ('failed', 'cancelled')`),
   ],
 );
 

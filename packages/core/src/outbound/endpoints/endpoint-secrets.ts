@@ -39,6 +39,29 @@ export async function insertEndpointSecret(
   return { id, secret, fingerprint: secretFingerprint(secret) };
 }
 
+interface SigningKey {
+  readonly key: Uint8Array;
+  readonly expiresAt: Date | null;
+}
+
+interface CachedKeys {
+  readonly loadedAtMs: number;
+  /** A promise, so the attempts that miss the cache together share one query. */
+  readonly keys: Promise<readonly SigningKey[]>;
+}
+
+/** Decrypted keys per endpoint, reused briefly so a burst of deliveries costs no query per attempt. */
+const keyCache = new Map<string, CachedKeys>();
+/** How long decrypted keys are reused; a rotation in another process shows after this long. */
+const keyCacheTtlMs = 5_000;
+/** Entries kept before the cache is emptied, so a very large number of endpoints cannot grow it without bound. */
+const maxCachedEndpoints = 10_000;
+
+/** Drops an endpoint's cached keys after its secrets changed in this process. */
+export function forgetEndpointKeys(endpointId: string): void {
+  keyCache.delete(endpointId);
+}
+
 /**
  * Returns the keys that sign a delivery to an endpoint now: the current secret and every rotated-out
  * secret still in its grace period, oldest first. Receivers accept a request if any signature matches.
@@ -49,6 +72,28 @@ export async function endpointSigningKeys(
   endpointId: string,
   now: Date,
 ): Promise<Uint8Array[]> {
+  const cached = keyCache.get(endpointId);
+  const ageMs = cached ? now.getTime() - cached.loadedAtMs : Number.POSITIVE_INFINITY;
+  let entry = cached;
+  if (entry === undefined || ageMs < 0 || ageMs >= keyCacheTtlMs) {
+    if (keyCache.size >= maxCachedEndpoints) {
+      keyCache.clear();
+    }
+    const loaded: CachedKeys = { loadedAtMs: now.getTime(), keys: loadKeys(db, cipher, endpointId, now) };
+    keyCache.set(endpointId, loaded);
+    // A failed load is not kept, so the next attempt queries again.
+    loaded.keys.catch(() => {
+      if (keyCache.get(endpointId) === loaded) {
+        keyCache.delete(endpointId);
+      }
+    });
+    entry = loaded;
+  }
+  const keys = await entry.keys;
+  return keys.filter((key) => key.expiresAt === null || key.expiresAt > now).map((key) => key.key);
+}
+
+async function loadKeys(db: Executor, cipher: SecretCipher, endpointId: string, now: Date): Promise<SigningKey[]> {
   const rows = await db
     .select()
     .from(endpointSecrets)
@@ -59,11 +104,11 @@ export async function endpointSigningKeys(
       ),
     )
     .orderBy(asc(endpointSecrets.createdAt), asc(endpointSecrets.id));
-  const keys: Uint8Array[] = [];
+  const keys: SigningKey[] = [];
   for (const row of rows) {
     const parsed = parseWhsecSecret(await cipher.decrypt(row.ciphertext, associatedData(row.id, endpointId)));
     if (parsed.ok) {
-      keys.push(parsed.key);
+      keys.push({ key: parsed.key, expiresAt: row.expiresAt });
     }
   }
   return keys;

@@ -2,7 +2,7 @@ import { endpointSecrets, webhookEndpoints } from "@basalt/db";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { InvalidInputError, NotFoundError } from "../../errors";
 import type { OutboundContext } from "../context";
-import { insertEndpointSecret, requireEndpointCipher } from "./endpoint-secrets";
+import { forgetEndpointKeys, insertEndpointSecret, requireEndpointCipher } from "./endpoint-secrets";
 
 /** Hours a rotated-out endpoint secret keeps signing unless the caller says otherwise. */
 export const defaultEndpointSecretGraceHours = 24;
@@ -37,6 +37,7 @@ export async function rotateEndpointSecret(
       .where(and(eq(endpointSecrets.endpointId, endpoint.id), isNull(endpointSecrets.expiresAt)));
     return insertEndpointSecret(tx, cipher, endpoint.id, now);
   });
+  forgetEndpointKeys(input.endpointId);
   ctx.logger.info({ endpoint_id: input.endpointId, grace_hours: graceHours }, "endpoint signing secret rotated");
   return { secret: created.secret };
 }

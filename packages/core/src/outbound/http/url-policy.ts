@@ -13,6 +13,8 @@ export type EndpointUrlCheck = { ok: true; url: URL } | { ok: false; message: st
 /** On success, `address` is the canonical spelling of the checked address, which is the one to connect to. */
 export type AddressCheck = { ok: true; address: string } | { ok: false; message: string };
 
+const dottedDecimal = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
 /** Names that resolve to the machine itself or to a private network by convention, whatever DNS returns. */
 const loopbackNames = ["localhost"];
 const privateNameSuffixes = [".internal", ".local", ".home.arpa"];
@@ -88,7 +90,8 @@ export function literalAddressOf(url: URL): string | null {
   if (host.startsWith("[") && host.endsWith("]")) {
     return host.slice(1, -1);
   }
-  return IPv4.isValidFourPartDecimal(host) ? host : null;
+  // The parser has already refused a host that ends in a number but is no valid IPv4 address.
+  return dottedDecimal.test(host) ? host : null;
 }
 
 /**
@@ -98,6 +101,28 @@ export function literalAddressOf(url: URL): string | null {
  * `allowLoopback`. IPv4-mapped and IPv4-compatible IPv6 addresses are judged by their IPv4 address.
  */
 export function checkAddress(address: string, options: TargetPolicyOptions): AddressCheck {
+  const verdicts = options.allowLoopback ? verdictsWithLoopback : verdictsWithoutLoopback;
+  const known = verdicts.get(address);
+  if (known !== undefined) {
+    return known;
+  }
+  const verdict = judgeAddress(address, options);
+  if (verdicts.size >= maxKnownVerdicts) {
+    verdicts.clear();
+  }
+  verdicts.set(address, verdict);
+  return verdict;
+}
+
+/**
+ * Verdicts already reached, by address. An address's range never changes, and a send checks its
+ * address several times, so each is parsed once. The maps are emptied when full, to bound them.
+ */
+const verdictsWithLoopback = new Map<string, AddressCheck>();
+const verdictsWithoutLoopback = new Map<string, AddressCheck>();
+const maxKnownVerdicts = 10_000;
+
+function judgeAddress(address: string, options: TargetPolicyOptions): AddressCheck {
   let parsed: IPv4 | IPv6;
   try {
     parsed = parse(address);
