@@ -12,7 +12,9 @@ export type { AppDeps } from "./deps";
 
 /** Builds the HTTP app without listening, so tests can call `app.handle(request)`. */
 export function createApp(deps: AppDeps) {
-  return new Elysia()
+  // Elysia's standard hostname mode finds the path by assuming a host of some length, so a request to
+  // a short host name such as `x.y` would match no route.
+  return new Elysia({ handler: { standardHostname: false } })
     .onError(({ code, error, request }) => {
       const requestId = requestIdOf(request);
       if (code === "NOT_FOUND") {

@@ -19,6 +19,14 @@ describe("health and metrics", () => {
     expect(await response.json()).toEqual({ status: "ok" });
   });
 
+  test("short host names still route", async () => {
+    for (const host of ["a", "x.y", "ab.io:8080"]) {
+      const response = await server.app.handle(new Request(`http://${host}/healthz`));
+
+      expect(response.status).toBe(200);
+    }
+  });
+
   test("readyz answers ready when migrated", async () => {
     const response = await server.request("/readyz");
 
