@@ -341,6 +341,23 @@ describe("receiveWebhook outcomes", () => {
     expect(await countByKey(source, event.idempotencyKey)).toBe(1);
   });
 
+  test("receipt replay under new delivery header is duplicate", async () => {
+    const body = encoder.encode(
+      JSON.stringify({ event: "receipt.status_updated", receiptId: `rcpt_${crypto.randomUUID()}`, status: "paid" }),
+    );
+    const send = (delivery: string) => {
+      const headers = signedHeaders("surge", body);
+      headers.set("x-portalpay-delivery", delivery);
+      return receiveWebhook(ctx, { source: "surge", body, headers });
+    };
+    const first = stored(await send("dlv_first"));
+
+    const replay = stored(await send("dlv_forged"));
+
+    expect(replay.duplicate).toBe(true);
+    expect(replay.eventId).toBe(first.eventId);
+  });
+
   test("rejected body redelivery is duplicate", async () => {
     const body = encoder.encode("definitely not json");
     const first = stored(await receiveBytes(ctx, "surge", body));

@@ -7,7 +7,6 @@ import { surgePaymentEvent, surgePaymentTypes, surgeReceiptEvent, surgeReceiptTy
 
 /** Signature headers in order of preference: the developer page's, then BasaltSURGE's receipts webhook. */
 const signatureHeaders = ["x-surge-signature", "x-basaltsurge-signature", "x-portalpay-signature"] as const;
-const deliveryHeader = "x-portalpay-delivery";
 const paymentTypes: ReadonlySet<string> = new Set(surgePaymentTypes);
 
 export const surgeAdapter: SourceAdapter = {
@@ -78,7 +77,7 @@ export const surgeAdapter: SourceAdapter = {
   },
 };
 
-function parseReceipt(request: { body: Uint8Array; headers: Headers }, value: Record<string, unknown>): Envelope {
+function parseReceipt(request: { body: Uint8Array }, value: Record<string, unknown>): Envelope {
   const parsed = parsePayload(surgeReceiptEvent, value);
   if (!parsed.ok) {
     return {
@@ -88,14 +87,13 @@ function parseReceipt(request: { body: Uint8Array; headers: Headers }, value: Re
       reason: parsed.message,
     };
   }
-  const delivery = request.headers.get(deliveryHeader)?.trim();
   const receipt = parsed.data;
   return {
     kind: "handled",
     eventType: surgeReceiptType,
-    idempotencyKey: delivery
-      ? idempotencyKey("receipt-delivery", delivery)
-      : idempotencyKey("receipt", `${receipt.receiptId}:${receipt.status}`),
+    // From the signed body only: the X-PortalPay-Delivery header is not signed, so a key taken from it
+    // would let a captured request be replayed as a new event under a fresh header value.
+    idempotencyKey: idempotencyKey("receipt", `${receipt.receiptId}:${receipt.status}`),
     occurredAt: receipt.updatedAt ?? receipt.timestamp ?? null,
   };
 }
