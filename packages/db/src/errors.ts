@@ -1,5 +1,10 @@
-/** SQLSTATE classes and driver codes that mean the database cannot be reached or cannot take work now. */
-const unavailableSqlStates = new Set(["57P01", "57P02", "57P03", "53300", "53400"]);
+/**
+ * SQLSTATEs that mean the database cannot take the work now: shutting down (57P01 to 57P04), a
+ * read-only standby after a failover (25006), a missing database (3D000) or rejected credentials
+ * (28000, 28P01). Classes 08 (connection) and 53 (insufficient resources) count as a whole.
+ */
+const unavailableSqlStates = new Set(["57P01", "57P02", "57P03", "57P04", "25006", "3D000", "28000", "28P01"]);
+const unavailableSqlStateClasses = ["08", "53"];
 const unavailableDriverCodes = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -35,12 +40,14 @@ export function isUniqueViolation(error: unknown): boolean {
   return codeOf(error) === "23505";
 }
 
-/** True when a query failed because the database is unreachable, shutting down or out of connections. */
+/** Returns true when a query failed because the database is unreachable, shutting down or out of resources. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = codeOf(error);
   if (
     code !== undefined &&
-    (unavailableDriverCodes.has(code) || unavailableSqlStates.has(code) || code.startsWith("08"))
+    (unavailableDriverCodes.has(code) ||
+      unavailableSqlStates.has(code) ||
+      unavailableSqlStateClasses.some((prefix) => code.startsWith(prefix)))
   ) {
     return true;
   }

@@ -5,6 +5,7 @@ import {
   isDatabaseUnavailable,
   isUniqueViolation,
   openDatabase,
+  rootCause,
   rowsOf,
   webhookEvents,
 } from "../src";
@@ -71,6 +72,38 @@ describe("unavailable database", () => {
     await handle.close();
 
     expect(error).not.toBeNull();
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+
+  test.skipIf(testDatabaseKind === "embedded")("missing database counts as unavailable", async () => {
+    const url = new URL(database.url ?? "");
+    url.pathname = "/basalt_no_such_database";
+    const handle = await openDatabase({ url: url.toString() });
+    const error = await handle.ping().then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    await handle.close();
+
+    expect((rootCause(error) as { code?: string }).code).toBe("3D000");
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+
+  test.skipIf(testDatabaseKind === "embedded")("read-only standby counts as unavailable", async () => {
+    // A standby after a failover accepts connections but refuses writes, as this setting does.
+    const url = new URL(database.url ?? "");
+    url.searchParams.set("default_transaction_read_only", "on");
+    const handle = await openDatabase({ url: url.toString() });
+    const error = await handle.db
+      .insert(webhookEvents)
+      .values(sampleEvent("evt_read_only", new Uint8Array([0x7b, 0x7d])))
+      .then(
+        () => null,
+        (caught: unknown) => caught,
+      );
+    await handle.close();
+
+    expect((rootCause(error) as { code?: string }).code).toBe("25006");
     expect(isDatabaseUnavailable(error)).toBe(true);
   });
 
