@@ -299,4 +299,27 @@ describe("real HTTP on loopback", () => {
       await listener.stop(true);
     }
   });
+
+  test("client that leaves mid-body is counted, not an error", async () => {
+    const listener = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: server.app.fetch });
+    try {
+      const socket = await Bun.connect({ hostname: "127.0.0.1", port: listener.port, socket: { data() {} } });
+      socket.write(
+        "POST /api/webhooks/surge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"type\":",
+      );
+      await Bun.sleep(100);
+      socket.end();
+
+      const deadline = Date.now() + 5_000;
+      let metrics = "";
+      while (!metrics.includes('outcome="client_aborted"') && Date.now() < deadline) {
+        await Bun.sleep(25);
+        metrics = await (await server.request("/metrics")).text();
+      }
+
+      expect(metrics).toContain('basalt_webhook_requests_total{source="surge",outcome="client_aborted"} 1');
+    } finally {
+      await listener.stop(true);
+    }
+  });
 });

@@ -8,10 +8,11 @@ import { readBody } from "../http/read-body";
 
 /** Registers the four provider routes. Each reads the raw body and headers, calls core, and maps the outcome to a response. */
 export function webhookRoutes(deps: AppDeps) {
-  const unauthorizedLog = new RateLimitedLog(deps.logger);
+  // Warnings a sender can cause at will are written at most once per interval for each source and kind.
+  const rateLimitedLog = new RateLimitedLog(deps.logger);
   const app = new Elysia({ name: "webhooks" });
   for (const definition of Object.values(sourceDefinitions)) {
-    app.post(definition.route, ({ request }) => handleWebhook(deps, unauthorizedLog, definition.source, request), {
+    app.post(definition.route, ({ request }) => handleWebhook(deps, rateLimitedLog, definition.source, request), {
       parse: "none",
     });
     for (const method of ["GET", "PUT", "PATCH", "DELETE"] as const) {
@@ -27,7 +28,7 @@ export function webhookRoutes(deps: AppDeps) {
 
 async function handleWebhook(
   deps: AppDeps,
-  unauthorizedLog: RateLimitedLog,
+  rateLimitedLog: RateLimitedLog,
   source: EventSource,
   request: Request,
 ): Promise<Response> {
@@ -40,9 +41,24 @@ async function handleWebhook(
     return { request_id: requestId, source, outcome, duration_ms: Math.round(seconds * 1000), ...fields };
   };
 
-  const read = await readBody(request, deps.maxBodyBytes);
+  let read: Awaited<ReturnType<typeof readBody>>;
+  try {
+    read = await readBody(request, deps.maxBodyBytes);
+  } catch (error) {
+    // The client closed the connection before its body ended, so nothing can be stored or answered.
+    rateLimitedLog.warn(
+      `${source}:client_aborted`,
+      log("client_aborted", { error: error instanceof Error ? error.message : String(error) }),
+      "webhook body not received: the client closed the connection",
+    );
+    return errorResponse("invalid_request", "The request body ended early.", requestId);
+  }
   if (!read.ok) {
-    deps.logger.warn(log("payload_too_large", { declared_bytes: read.declaredBytes }), "webhook body too large");
+    rateLimitedLog.warn(
+      `${source}:payload_too_large`,
+      log("payload_too_large", { declared_bytes: read.declaredBytes }),
+      "webhook body too large",
+    );
     return errorResponse(
       "payload_too_large",
       `The body exceeds the limit of ${deps.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
@@ -64,11 +80,15 @@ async function handleWebhook(
 
   switch (outcome.kind) {
     case "not_configured":
-      deps.logger.warn(log("source_not_configured"), "webhook rejected: source has no signing secret");
+      rateLimitedLog.warn(
+        `${source}:source_not_configured`,
+        log("source_not_configured"),
+        "webhook rejected: source has no signing secret",
+      );
       return errorResponse("source_not_configured", outcome.message, requestId);
     case "unauthorized":
       log(outcome.reason);
-      unauthorizedLog.warn(
+      rateLimitedLog.warn(
         `${source}:${outcome.reason}`,
         { request_id: requestId, source, reason: outcome.reason },
         "webhook signature rejected",
