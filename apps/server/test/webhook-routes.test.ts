@@ -303,9 +303,10 @@ describe("real HTTP on loopback", () => {
   test("client that leaves mid-body is counted, not an error", async () => {
     const listener = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: server.app.fetch });
     try {
-      const socket = await Bun.connect({ hostname: "127.0.0.1", port: listener.port, socket: { data() {} } });
+      // A raw socket, because fetch cannot stop in the middle of a body it declared.
+      const socket = await Bun.connect({ hostname: "127.0.0.1", port: Number(listener.port), socket: { data() {} } });
       socket.write(
-        "POST /api/webhooks/surge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"type\":",
+        'POST /api/webhooks/surge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"type":',
       );
       await Bun.sleep(100);
       socket.end();
