@@ -144,3 +144,39 @@ describe.skipIf(testDatabaseKind === "embedded")("prepared statements", () => {
     expect(await preparedAfterQuery(url.toString())).toBe(0);
   });
 });
+
+describe("timestamps", () => {
+  test.each([
+    "0001-01-01T00:00:00.000Z",
+    "0050-03-01T12:00:00.000Z",
+    "0999-12-31T23:59:59.999Z",
+    "2026-03-01T12:34:56.789Z",
+    "9999-12-31T23:59:59.999Z",
+  ])("%s reads back unchanged", async (iso) => {
+    const id = `evt_time_${iso.slice(0, 4)}`;
+    await database.db
+      .insert(webhookEvents)
+      .values({ ...sampleEvent(id, new Uint8Array([0x7b, 0x7d])), receivedAt: new Date(iso) });
+
+    const [row] = await database.db.select().from(webhookEvents).where(eq(webhookEvents.id, id));
+
+    expect(row?.receivedAt.toISOString()).toBe(iso);
+  });
+
+  test("session offset reads back", async () => {
+    const id = "evt_time_offset";
+    const iso = "2026-03-01T12:00:00.250Z";
+    await database.db
+      .insert(webhookEvents)
+      .values({ ...sampleEvent(id, new Uint8Array([0x7b, 0x7d])), receivedAt: new Date(iso) });
+
+    // Postgres writes the time in the session's zone, here with a +05:30 offset.
+    const row = await database.db.transaction(async (tx) => {
+      await tx.execute(sql`set local time zone 'Asia/Kolkata'`);
+      const [found] = await tx.select().from(webhookEvents).where(eq(webhookEvents.id, id));
+      return found;
+    });
+
+    expect(row?.receivedAt.toISOString()).toBe(iso);
+  });
+});

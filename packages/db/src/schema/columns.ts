@@ -23,8 +23,34 @@ export const timestampTz = customType<{ data: Date; driverData: string | Date | 
     return value === null || value === undefined ? null : value.toISOString();
   },
   fromDriver(value) {
-    return value instanceof Date ? value : new Date(value as string);
+    return value instanceof Date ? value : parsePostgresTimestamp(value as string);
   },
 });
+
+/** Postgres's text output of a timestamptz: `2026-03-01 12:00:00.123456+00`, an offset maybe with minutes and seconds. */
+const postgresTimestamp =
+  /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(\.\d{1,6})?([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?( BC)?$/;
+
+/**
+ * Reads Postgres's text output of a timestamptz. `new Date()` would read it as a non-standard string
+ * and, in Bun, take a year below 100 for a two-digit one (0050 became 1950).
+ */
+function parsePostgresTimestamp(text: string): Date {
+  const parts = postgresTimestamp.exec(text);
+  if (parts === null) {
+    return new Date(text);
+  }
+  const [, year, month, day, hours, minutes, seconds, fraction, sign, offsetHours, offsetMinutes, offsetSeconds, era] =
+    parts;
+  const utc = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, takes years 0 to 99 as they are.
+  utc.setUTCFullYear(era === undefined ? Number(year) : 1 - Number(year), Number(month) - 1, Number(day));
+  utc.setUTCHours(Number(hours), Number(minutes), Number(seconds), Math.floor(Number(fraction ?? 0) * 1000));
+  const offsetMs =
+    (Number(offsetHours) * 3_600 + Number(offsetMinutes ?? 0) * 60 + Number(offsetSeconds ?? 0)) *
+    1000 *
+    (sign === "-" ? -1 : 1);
+  return new Date(utc.getTime() - offsetMs);
+}
 
 export const createdAt = () => timestampTz().notNull().default(sql`now()`);
