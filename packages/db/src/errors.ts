@@ -40,6 +40,15 @@ export function isUniqueViolation(error: unknown): boolean {
   return codeOf(error) === "23505";
 }
 
+/**
+ * True when Postgres rejected a value that a query sent (SQLSTATE class 22, data exception), such as
+ * text with a NUL character (22021), a number out of range (22003) or a time it cannot represent (22008).
+ */
+export function isDataException(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== undefined && code.length === 5 && code.startsWith("22");
+}
+
 /** Returns true when a query failed because the database is unreachable, shutting down or out of resources. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = codeOf(error);

@@ -1,5 +1,5 @@
-import { bookMeeting, ConflictError, ianaTimeZone, NotFoundError } from "@basalt/core";
-import { isDatabaseUnavailable } from "@basalt/db";
+import { bookMeeting, ConflictError, FieldValidationError, ianaTimeZone, NotFoundError } from "@basalt/core";
+import { describeDatabaseError, isDatabaseUnavailable, isDataException } from "@basalt/db";
 import { Elysia } from "elysia";
 import { z } from "zod";
 import type { AppDeps } from "../deps";
@@ -13,11 +13,34 @@ const meetingRequest = z.object({
     error: "must be an ISO 8601 time with Z or a UTC offset, such as 2026-03-01T15:00:00Z",
   }),
   timezone: ianaTimeZone,
-  title: z.string().trim().min(1).max(200).optional(),
+  // Postgres text cannot contain NUL, and UTF-8 cannot encode an unpaired surrogate, which the driver
+  // would silently replace with U+FFFD.
+  title: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine((title) => !title.includes("\u0000"), { error: "must not contain NUL characters (\\u0000)" })
+    .refine((title) => title.isWellFormed(), { error: "must not contain unpaired UTF-16 surrogates" })
+    .optional(),
   durationMinutes: z.number().int().min(5).max(480).optional(),
 });
 
 const idempotencyKeyFormat = /^[\x21-\x7e]{1,128}$/;
+
+/** Maximum length of a lead id in the path, the same as for ids in webhook payloads. */
+const maxLeadIdLength = 256;
+
+/** Checks the decoded `leadId` path parameter and returns the problem, or null when it is fine. */
+function leadIdProblem(leadId: string): string | null {
+  if (leadId.includes("\u0000")) {
+    return "leadId: must not contain NUL characters (%00).";
+  }
+  if (leadId.length > maxLeadIdLength) {
+    return `leadId: must be at most ${maxLeadIdLength} characters, but it has ${leadId.length}.`;
+  }
+  return null;
+}
 
 /** `POST /api/outreach/meeting/:leadId`: books a meeting for internal callers with the bearer API key. */
 export function meetingRoutes(deps: AppDeps) {
@@ -28,6 +51,21 @@ export function meetingRoutes(deps: AppDeps) {
       const denied = checkBearer(request, deps.internalApiKey, requestId);
       if (denied) {
         return denied;
+      }
+
+      // Elysia decodes path parameters with fast-decode-uri-component, which returns null instead of
+      // throwing for malformed percent-encoding and for bytes that are not UTF-8.
+      const leadId = params.leadId as string | null;
+      if (leadId === null) {
+        return errorResponse(
+          "invalid_request",
+          "leadId: the path segment is not valid percent-encoded UTF-8; encode the lead id with encodeURIComponent.",
+          requestId,
+        );
+      }
+      const invalidLeadId = leadIdProblem(leadId);
+      if (invalidLeadId !== null) {
+        return errorResponse("invalid_request", invalidLeadId, requestId);
       }
 
       const read = await readBody(request, 64 * 1024);
@@ -60,7 +98,7 @@ export function meetingRoutes(deps: AppDeps) {
 
       try {
         const result = await bookMeeting(deps.core, {
-          leadId: params.leadId,
+          leadId,
           startsAt: new Date(parsed.data.datetime),
           timezone: parsed.data.timezone,
           title: parsed.data.title,
@@ -74,10 +112,26 @@ export function meetingRoutes(deps: AppDeps) {
         );
       } catch (error) {
         if (error instanceof NotFoundError) {
-          return errorResponse("not_found", `Lead ${params.leadId} not found.`, requestId);
+          return errorResponse("not_found", `Lead ${leadId} not found.`, requestId);
         }
         if (error instanceof ConflictError) {
           return errorResponse("conflict", error.message, requestId);
+        }
+        if (error instanceof FieldValidationError) {
+          return errorResponse("invalid_request", error.message, requestId);
+        }
+        // A value that passed the checks above but not Postgres's own is the caller's input, not a fault here.
+        if (isDataException(error)) {
+          const problem = describeDatabaseError(error);
+          deps.logger.warn(
+            { request_id: requestId, lead_id: leadId, error: problem },
+            "meeting value rejected by Postgres",
+          );
+          return errorResponse(
+            "invalid_request",
+            `Postgres rejected a value of the meeting: ${problem}. Correct leadId, datetime or title and send the request again.`,
+            requestId,
+          );
         }
         if (isDatabaseUnavailable(error)) {
           return errorResponse("database_unavailable", "The meeting could not be stored; retry later.", requestId);

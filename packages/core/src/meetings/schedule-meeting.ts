@@ -2,12 +2,13 @@ import { type Executor, leads, meetings } from "@basalt/db";
 import { eq } from "drizzle-orm";
 import { addLeadActivity } from "../crm/activities";
 import { isLaterStage } from "../crm/pipeline";
-import { ConflictError, NotFoundError } from "../errors";
+import { ConflictError, FieldValidationError, NotFoundError } from "../errors";
 import { newId } from "../ids";
 import { crmEventPayload } from "../outbound/outbox/crm-events";
 import type { Outbox } from "../outbound/outbox/outbox";
+import { defaultMeetingMinutes, meetingTimeProblem } from "./meeting-time";
 
-export const defaultMeetingMinutes = 30;
+export { defaultMeetingMinutes };
 
 export interface ScheduleMeetingInput {
   readonly leadId: string;
@@ -18,7 +19,10 @@ export interface ScheduleMeetingInput {
   readonly durationMinutes?: number | undefined;
   /** `basaltecho` for the voice agent, `api` for internal callers. */
   readonly bookedBy: "basaltecho" | "api";
-  /** Makes a repeated request return the first meeting instead of booking another. */
+  /**
+   * Makes a repeated request return the first meeting instead of booking another. A request that
+   * differs from the first one raises ConflictError.
+   */
   readonly idempotencyKey?: string | undefined;
   readonly eventId?: string | null;
   readonly occurredAt: Date;
@@ -38,23 +42,33 @@ export interface ScheduleMeetingResult {
 /**
  * Books a meeting with a lead, moves the lead to Engage_Human unless it is already further along, and
  * marks its outreach as meeting booked. Serves both the voice agent's tool call and the meeting API.
- * Raises NotFoundError for an unknown lead and ConflictError for an idempotency key used by another lead.
+ * Raises FieldValidationError for a meeting time that Postgres cannot store, NotFoundError for an
+ * unknown lead, and ConflictError for an idempotency key used by another lead or another request.
  */
 export async function scheduleMeeting(tx: Executor, input: ScheduleMeetingInput): Promise<ScheduleMeetingResult> {
+  const durationMinutes = input.durationMinutes ?? defaultMeetingMinutes;
+  const timeProblem = meetingTimeProblem(input.startsAt, durationMinutes);
+  if (timeProblem !== null) {
+    throw new FieldValidationError({ datetime: timeProblem });
+  }
+
   const [lead] = await tx.select().from(leads).where(eq(leads.id, input.leadId)).for("update");
   if (!lead) {
     throw new NotFoundError(`lead ${input.leadId} not found`);
   }
+  const requested: RequestedMeeting = {
+    startsAt: input.startsAt,
+    timezone: input.timezone,
+    title: input.title ?? `Meeting with ${[lead.firstName, lead.lastName].filter(Boolean).join(" ") || lead.id}`,
+    durationMinutes,
+  };
 
   const inserted = await tx
     .insert(meetings)
     .values({
       id: newId("mtg"),
       leadId: lead.id,
-      startsAt: input.startsAt,
-      timezone: input.timezone,
-      title: input.title ?? `Meeting with ${[lead.firstName, lead.lastName].filter(Boolean).join(" ") || lead.id}`,
-      durationMinutes: input.durationMinutes ?? defaultMeetingMinutes,
+      ...requested,
       bookedBy: input.bookedBy,
       idempotencyKey: input.idempotencyKey ?? null,
     })
@@ -73,6 +87,14 @@ export async function scheduleMeeting(tx: Executor, input: ScheduleMeetingInput)
     if (existing.leadId !== lead.id) {
       throw new ConflictError(
         `idempotency key ${input.idempotencyKey} was already used to book a meeting for another lead. Send a new key to book for lead ${lead.id}.`,
+      );
+    }
+    const changed = changedFields(existing, requested);
+    if (changed.length > 0) {
+      throw new ConflictError(
+        `idempotency key ${input.idempotencyKey} was already used with a different request: ${changed.join(", ")} ` +
+          `${changed.length === 1 ? "differs" : "differ"} from the first booking. Send a new key to book another ` +
+          "meeting, or repeat the first request unchanged.",
       );
     }
     return { meeting: existing, created: false };
@@ -133,4 +155,31 @@ export async function scheduleMeeting(tx: Executor, input: ScheduleMeetingInput)
     );
   }
   return { meeting, created: true };
+}
+
+/** The meeting that a request books, with the defaults applied. */
+type RequestedMeeting = Pick<Meeting, "startsAt" | "timezone" | "title" | "durationMinutes">;
+
+/**
+ * Lists the request fields, by their names in the API and the tool call, whose values differ from the
+ * stored meeting. The stored row is the record of the first request, because the meetings table has no
+ * column for a hash of the request itself.
+ */
+function changedFields(stored: Meeting, requested: RequestedMeeting): string[] {
+  const changed: string[] = [];
+  if (stored.startsAt.getTime() !== requested.startsAt.getTime()) {
+    changed.push("datetime");
+  }
+  if (stored.timezone !== requested.timezone) {
+    changed.push("timezone");
+  }
+  // NOTE: a request without a title is compared with the default title for the lead's current name,
+  // so a repeat after the lead was renamed counts as a different request.
+  if (stored.title !== requested.title) {
+    changed.push("title");
+  }
+  if (stored.durationMinutes !== requested.durationMinutes) {
+    changed.push("durationMinutes");
+  }
+  return changed;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { defaultMeetingMinutes, meetingTimeProblem } from "../../meetings/meeting-time";
 import { ianaTimeZone, identifier, providerTime } from "./common";
 
 /** Tool arguments arrive as an object, or as a JSON string the way model tool calls encode them. */
@@ -25,15 +26,27 @@ export const scheduleMeetingEvent = z.object({
   type: z.literal("tool_call"),
   name: z.literal("schedule_meeting"),
   args: toolArguments(
-    z.object({
-      datetime: z.iso.datetime({
-        offset: true,
-        error: "must be an ISO 8601 time with Z or a UTC offset, such as 2026-03-01T15:00:00Z",
+    z
+      .object({
+        datetime: z.iso.datetime({
+          offset: true,
+          error: "must be an ISO 8601 time with Z or a UTC offset, such as 2026-03-01T15:00:00Z",
+        }),
+        timezone: ianaTimeZone,
+        title: z.string().trim().min(1).max(200).optional(),
+        durationMinutes: z.number().int().min(5).max(480).optional(),
+      })
+      .superRefine((args, context) => {
+        const startsAt = new Date(args.datetime);
+        // Zod also runs this check when the datetime format check failed, which has already named the field.
+        if (Number.isNaN(startsAt.getTime())) {
+          return;
+        }
+        const problem = meetingTimeProblem(startsAt, args.durationMinutes ?? defaultMeetingMinutes);
+        if (problem !== null) {
+          context.addIssue({ code: "custom", path: ["datetime"], message: problem });
+        }
       }),
-      timezone: ianaTimeZone,
-      title: z.string().trim().min(1).max(200).optional(),
-      durationMinutes: z.number().int().min(5).max(480).optional(),
-    }),
   ),
 });
 export type ScheduleMeetingEvent = z.infer<typeof scheduleMeetingEvent>;

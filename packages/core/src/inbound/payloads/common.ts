@@ -9,24 +9,30 @@ export const decimalAmount = z
   .pipe(z.string().regex(/^\d{1,14}(\.\d{1,18})?$/, { error: 'must be a decimal amount such as "499.00"' }));
 
 /**
- * A provider timestamp: an ISO 8601 string, or a Unix time in seconds or milliseconds (told apart by
- * size: values from 10^11 up are milliseconds, which is any date after 1973). Only the years 1 to 9999
- * are accepted, because Postgres rejects year 0 and the signed six-digit years of ISO 8601.
+ * A provider timestamp: an ISO 8601 string, or a Unix time in seconds or milliseconds (distinguished by
+ * size: values from 10^11 up are milliseconds, which is any date after 1973). Dates reach Postgres as
+ * `toISOString()` text, which Postgres rejects for year 0 and for the six-digit years after 9999. So the
+ * time must be in the year 0001 or later, and it must still be before 10000 two days later, because a
+ * post-call follow-up is stored as due two days after the call ended.
  */
 export const providerTime = z.union([z.string(), z.number()]).transform((value, context) => {
   const date = toDate(value);
   if (date === null) {
     context.addIssue({
       code: "custom",
-      message: "must be an ISO 8601 time or a Unix time between the years 0001 and 9999",
+      message:
+        "must be an ISO 8601 time or a Unix time from 0001-01-01T00:00:00Z to 9999-12-29T23:59:59Z, " +
+        "such as 2026-03-01T15:00:00Z",
     });
     return z.NEVER;
   }
   return date;
 });
 
+/** Longest offset that an effect adds to a provider time before storing it: a post-call follow-up is due two days later. */
+const providerTimeHeadroomMs = 2 * 24 * 3_600_000;
 const earliestTime = Date.parse("0001-01-01T00:00:00Z");
-const latestTime = Date.parse("9999-12-31T23:59:59.999Z");
+const latestTime = Date.parse("9999-12-31T23:59:59.999Z") - providerTimeHeadroomMs;
 
 function toDate(value: string | number): Date | null {
   let time: number;

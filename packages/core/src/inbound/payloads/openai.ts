@@ -17,7 +17,8 @@ export const openaiResponseEvent = z.object({
     id: z.string().max(256).optional(),
     session_id: z.string().max(256).optional(),
     model: z.string().max(128).optional(),
-    duration_ms: z.number().int().min(0).optional(),
+    /** Milliseconds, stored in an int4 column, so at most 2^31 - 1. */
+    duration_ms: z.number().int().min(0).max(2_147_483_647).optional(),
   }),
 });
 export type OpenaiResponseEvent = z.infer<typeof openaiResponseEvent>;
