@@ -21,6 +21,10 @@ export interface EmailJob {
  * Sends an email with Resend's `POST /emails`, never to an address on the suppression list. The delivery
  * id is the Idempotency-Key, so a retry after a lost response does not send the email twice. The id that
  * Resend returns is stored on an outreach email row, so later Resend webhooks find it.
+ *
+ * NOTE: Resend documents its idempotency keys as kept for 24 hours, and the last retries come later
+ * (the schedule spans about 27.6 hours). A response lost in the first day can still be followed by
+ * a second email from a retry after that.
  */
 export const resendExecutor: DeliveryExecutor = {
   async send(ctx, job) {
