@@ -223,8 +223,8 @@ async function startHttp(
     server = Bun.serve({
       port: config.port,
       hostname: config.host,
-      // Bun answers a larger body with a bare 413 before any route runs, declared or chunked. Below
-      // this limit the routes' own checks answer, with the JSON error envelope and the limit's name.
+      // Bun rejects a larger body with a bare 413 before any route runs, declared or chunked. Below
+      // this limit the routes' own checks reject it, with the JSON error envelope and the limit's name.
       maxRequestBodySize: config.maxBodyBytes * 2 + 65_536,
       fetch: (request, listener) => {
         clientAddresses.remember(request, listener.requestIP(request)?.address ?? null);

@@ -45,7 +45,7 @@ async function handleWebhook(
   try {
     read = await readBody(request, deps.maxBodyBytes);
   } catch (error) {
-    // The client closed the connection before its body ended, so nothing can be stored or answered.
+    // The client closed the connection before its body ended, so nothing is stored and no response reaches it.
     rateLimitedLog.warn(
       `${source}:client_aborted`,
       log("client_aborted", { error: error instanceof Error ? error.message : String(error) }),

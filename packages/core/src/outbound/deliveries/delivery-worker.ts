@@ -152,16 +152,16 @@ export class DeliveryWorker {
       const pollDue = performance.now() - lastClaimAt >= pollIntervalMs;
       // A claim costs a commit whatever its size, so claims are large, and two may overlap: slots keep
       // filling from the buffer while one is in flight.
-      const wanted = this.#claimSize;
-      const short = this.#buffer.length + requested < wanted * maxClaimsInFlight;
+      const claimSize = this.#claimSize;
+      const short = this.#buffer.length + requested < claimSize * maxClaimsInFlight;
       if (claims.size < maxClaimsInFlight && short && (!drained || this.#wakeRequested || pollDue)) {
         this.#wakeRequested = false;
         lastClaimAt = performance.now();
-        requested += wanted;
-        const claim: Promise<void> = this.#refill(wanted).then((claimed) => {
-          requested -= wanted;
-          drained = claimed < wanted;
-          if (claimed === wanted) {
+        requested += claimSize;
+        const claim: Promise<void> = this.#refill(claimSize).then((claimed) => {
+          requested -= claimSize;
+          drained = claimed < claimSize;
+          if (claimed === claimSize) {
             this.#claimSize = Math.min(this.#claimSize + concurrency, concurrency * claimBatchesPerSlot);
           }
           claims.delete(claim);
