@@ -1,5 +1,5 @@
 # The Basalt Webhooks service on Bun. Build from the repository root: docker build -t basalt-webhooks .
-FROM oven/bun:1-slim
+FROM oven/bun:1.4.5-slim
 
 WORKDIR /app
 
