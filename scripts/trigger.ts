@@ -35,7 +35,10 @@ Options (bun run seed prints ids to use):
   --help          show this text
 
 The signing secret is read from the source's variable (SURGE_WEBHOOK_SECRET, BASALTECHO_WEBHOOK_SECRET,
-RESEND_WEBHOOK_SECRET, OPENAI_WEBHOOK_SECRET) or from DATA_DIR/generated-secrets.json.`;
+RESEND_WEBHOOK_SECRET, OPENAI_WEBHOOK_SECRET) or from DATA_DIR/generated-secrets.json.
+
+Exit status: 0 when the event was accepted and, unless --no-wait, processed or ignored; 1 when the
+server refused it or its processing failed; 2 for a usage error.`;
 
 function fail(message: string): never {
   console.error(message);
@@ -133,10 +136,11 @@ if (response.status === 401) {
 }
 
 const answer = parseJson(text) as { id?: string; status?: string } | null;
+let processingFailed = false;
 if (response.ok && values.wait && answer?.status === "pending" && answer.id) {
-  await waitForOutcome(base, answer.id);
+  processingFailed = !(await waitForOutcome(base, answer.id));
 }
-process.exit(response.ok ? 0 : 1);
+process.exit(response.ok && !processingFailed ? 0 : 1);
 
 /** Refuses to send an event without the ids its side effects need, so a typo cannot pass for success. */
 function requireIds(eventSource: EventSource, type: string): void {
@@ -184,11 +188,11 @@ function baseUrl(): string {
  * internal API key (INTERNAL_API_KEY, or the one the embedded mode generated); without it, this step is
  * skipped with a hint.
  */
-async function waitForOutcome(serverUrl: string, eventId: string): Promise<void> {
+async function waitForOutcome(serverUrl: string, eventId: string): Promise<boolean> {
   const apiKey = process.env.INTERNAL_API_KEY?.trim() || folder.readInternalApiKey();
   if (!apiKey) {
     console.log("Processing happens in the background; set INTERNAL_API_KEY to see its outcome here.");
-    return;
+    return true;
   }
   const deadline = Date.now() + 5_000;
   let event: EventSummary | null = null;
@@ -198,23 +202,30 @@ async function waitForOutcome(serverUrl: string, eventId: string): Promise<void>
     }).catch(() => null);
     if (!reply?.ok) {
       console.log("Processing happens in the background; the server log shows its outcome.");
-      return;
+      return true;
     }
     event = (await reply.json()) as EventSummary;
-    if (event?.status !== "pending" || (event.attempts ?? 0) > 0) {
+    // A claimed event is still pending while a worker applies it, so only an outcome or an error ends the wait.
+    if (event?.status !== "pending" || event.last_error) {
       break;
     }
     await Bun.sleep(100);
   }
   if (event?.status === "processed") {
     console.log("Processed: its side effects are applied.");
-  } else if (event?.status === "pending" && event.last_error) {
-    console.log(`Processing failed and will be retried: ${event.last_error}`);
-  } else if (event?.status === "pending") {
-    console.log("Still pending after 5 seconds; the server log shows its outcome.");
-  } else {
-    console.log(`${event?.status ?? "unknown"}${event?.status_reason ? `: ${event.status_reason}` : ""}`);
+    return true;
   }
+  if (event?.status === "pending" && event.last_error) {
+    console.error(`Processing failed and will be retried: ${event.last_error}`);
+    return false;
+  }
+  if (event?.status === "pending") {
+    console.log("Still pending after 5 seconds; the server log shows its outcome.");
+    return true;
+  }
+  const reason = event?.status_reason ? `: ${event.status_reason}` : "";
+  console.log(`${event?.status ?? "unknown"}${reason}`);
+  return event?.status !== "failed";
 }
 
 interface EventSummary {

@@ -85,9 +85,17 @@ describe.if(testDatabaseKind === "embedded")("first start on the embedded databa
       );
       expect(triggered.code).toBe(0);
       expect(triggered.stdout).toContain("HTTP 200");
+      expect(triggered.stdout).toContain("Processed: its side effects are applied.");
       await waitFor("the payment to be processed", () =>
         server.output().includes('"outcome":"processed"') ? true : undefined,
       );
+
+      const unknownInvoice = await run(
+        ["bun", "--no-env-file", "scripts/trigger.ts", "surge", "payment.confirmed", "--invoice", "inv_missing"],
+        { DATA_DIR: dataDir },
+      );
+      expect(unknownInvoice.code).toBe(1);
+      expect(unknownInvoice.stderr).toContain("Processing failed and will be retried: invoice inv_missing not found");
 
       expect(await server.stop()).toBe(0);
       expect(existsSync(join(dataDir, "server.json"))).toBe(false);
