@@ -11,7 +11,7 @@ export interface DeliverySettings {
   readonly concurrency: number;
   /** How long a claim lasts; longer than an attempt's timeout, so one attempt at most is in flight. */
   readonly leaseMs: number;
-  /** Longest wait between claims when nothing wakes the worker. */
+  /** Maximum wait between claims when nothing wakes the worker. */
   readonly pollIntervalMs: number;
   readonly retryDelaysMs: readonly number[];
   /** Each delay varies by up to this fraction either way, so retries of many deliveries spread out. */

@@ -9,7 +9,7 @@ import { retryDelayMs, type WorkerSettings } from "./settings";
 
 export type ProcessOutcome = "processed" | "ignored" | "retry_scheduled" | "failed" | "lease_lost";
 
-/** Longest error message kept on an event. */
+/** Maximum length of the error message kept on an event. */
 const maxErrorLength = 2_000;
 
 /** Raised inside a transaction when an event's lease was taken over, to roll its effects back. */

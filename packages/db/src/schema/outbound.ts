@@ -68,7 +68,7 @@ export const outboundMessages = pgTable("outbound_messages", {
   createdAt: createdAt(),
 });
 
-/** Where a delivery goes: a customer endpoint, or one of the integrations. */
+/** Destination of a delivery: a customer endpoint, or one of the integrations. */
 export const deliveryTargets = ["endpoint", "resend_email", "mercury_invoice", "openai_call"] as const;
 export type DeliveryTarget = (typeof deliveryTargets)[number];
 
@@ -99,7 +99,7 @@ export const deliveries = pgTable(
     leaseExpiresAt: timestampTz(),
     lastStatusCode: integer(),
     lastError: text(),
-    /** Why a delivery was skipped, cancelled or failed for good. */
+    /** Reason a delivery was skipped, cancelled or failed for good. */
     statusReason: text(),
     createdAt: createdAt(),
     updatedAt: createdAt(),

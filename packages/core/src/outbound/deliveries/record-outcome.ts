@@ -14,7 +14,7 @@ class DeliveryLeaseLostError extends Error {
   override readonly name = "DeliveryLeaseLostError";
 }
 
-/** Longest error message kept on a delivery or an attempt. */
+/** Maximum length of the error message kept on a delivery or an attempt. */
 const maxErrorLength = 2_000;
 
 /**

@@ -3,7 +3,7 @@ import type { OutboundContext } from "../context";
 import type { ClaimedDelivery } from "../deliveries/claim-deliveries";
 import type { OutboundResult } from "../http/types";
 
-/** What one attempt sent and got back, for the attempt log. */
+/** Record of one attempt's request and response, for the attempt log. */
 export interface AttemptRecord {
   readonly startedAt: Date;
   readonly durationMs: number;
@@ -13,7 +13,7 @@ export interface AttemptRecord {
   readonly error: string | null;
 }
 
-/** How an attempt ended, as the engine records it. */
+/** Result of an attempt, as the engine records it. */
 export type ExecutorResult =
   | { kind: "succeeded"; attempt: AttemptRecord | null; reason?: string; data?: Record<string, unknown> }
   | {

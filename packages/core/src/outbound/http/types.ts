@@ -2,7 +2,7 @@
 export type Resolver = (hostname: string) => Promise<string[]>;
 
 export interface OutboundHttpOptions {
-  /** Replaces DNS resolution, for tests; the default asks the system resolver for every address. */
+  /** Replaces DNS resolution, for tests; the default queries the system resolver for every address. */
   readonly resolve?: Resolver;
   /**
    * Allows loopback targets: 127.0.0.0/8, ::1, their IPv4-mapped forms, and the names localhost and
