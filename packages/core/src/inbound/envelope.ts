@@ -1,7 +1,9 @@
 import type { Clock } from "../clock";
 import { sha256Hex } from "../signatures/hmac";
 import type { SigningKey, VerificationResult } from "../signatures/result";
+import { type StandardWebhookHeaderNames, verifyStandardWebhook } from "../signatures/standard-webhooks";
 import type { SourceDefinition } from "../sources";
+import { decodeJson, isRecord } from "./json";
 
 export interface InboundRequest {
   readonly body: Uint8Array;
@@ -9,8 +11,8 @@ export interface InboundRequest {
 }
 
 /**
- * What a verified body is, decided before anything is stored. An invalid body is keyed by its hash,
- * so it never takes the key that a corrected delivery of the same event would use.
+ * Classification of a verified body, decided before anything is stored. An invalid body is keyed by its
+ * hash, so it never takes the key that a corrected delivery of the same event would use.
  */
 export type Envelope =
   | { kind: "handled"; eventType: string; idempotencyKey: string; occurredAt: Date | null }
@@ -22,7 +24,7 @@ export interface VerifyOptions {
   readonly toleranceSeconds: number;
 }
 
-/** How one provider signs, identifies and shapes its events. */
+/** Adapter of one provider: how it signs, identifies and shapes its events. */
 export interface SourceAdapter {
   readonly definition: SourceDefinition;
   verify(request: InboundRequest, keys: readonly SigningKey[], options: VerifyOptions): VerificationResult;
@@ -57,4 +59,44 @@ export function idempotencyKey(namespace: string, value: string): string {
  */
 export function bodyKey(body: Uint8Array): string {
   return `body-sha256:${sha256Hex(body)}`;
+}
+
+/** Returns the envelope of a body that failed its checks, keyed by the body's hash. */
+export function invalidEnvelope(body: Uint8Array, eventType: string | null, reason: string): Envelope {
+  return { kind: "invalid", eventType, idempotencyKey: bodyKey(body), reason };
+}
+
+export type TypedBody = { ok: true; value: Record<string, unknown>; type: string } | { ok: false; envelope: Envelope };
+
+/**
+ * Reads a body that must be a JSON object with a string `type`. Returns the object and its type, or the
+ * invalid envelope that says why not, with `exampleType` as the example in its message.
+ */
+export function readTypedBody(body: Uint8Array, exampleType: string): TypedBody {
+  const json = decodeJson(body);
+  return json.ok
+    ? typedBody(body, json.value, exampleType)
+    : { ok: false, envelope: invalidEnvelope(body, null, json.message) };
+}
+
+/** Checks that an already decoded body is a JSON object with a string `type`, as `readTypedBody` does. */
+export function typedBody(body: Uint8Array, value: unknown, exampleType: string): TypedBody {
+  if (isRecord(value) && typeof value.type === "string") {
+    return { ok: true, value, type: value.type };
+  }
+  const reason = `The body must be a JSON object with a string "type", such as "${exampleType}".`;
+  return { ok: false, envelope: invalidEnvelope(body, null, reason) };
+}
+
+/** Returns a `verify` for a provider that signs with Standard Webhooks headers under the given names. */
+export function standardWebhookVerifier(headerNames: StandardWebhookHeaderNames): SourceAdapter["verify"] {
+  return (request, keys, options) =>
+    verifyStandardWebhook({
+      body: request.body,
+      headers: request.headers,
+      headerNames,
+      keys,
+      now: options.clock.now(),
+      toleranceSeconds: options.toleranceSeconds,
+    });
 }

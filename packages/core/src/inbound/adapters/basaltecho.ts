@@ -1,7 +1,14 @@
 import { verifyHexSignature } from "../../signatures/hex-hmac";
 import { sourceDefinitions } from "../../sources";
-import { bodyKey, type Envelope, idempotencyKey, type SourceAdapter } from "../envelope";
-import { decodeJson, isRecord, parsePayload } from "../json";
+import {
+  bodyKey,
+  type Envelope,
+  idempotencyKey,
+  invalidEnvelope,
+  readTypedBody,
+  type SourceAdapter,
+} from "../envelope";
+import { parsePayload } from "../json";
 import { callConnectedEvent, callEndedEvent, scheduleMeetingEvent } from "../payloads/basaltecho";
 
 const signatureHeader = "x-basaltecho-signature";
@@ -14,25 +21,16 @@ export const basaltechoAdapter: SourceAdapter = {
   },
 
   parse(request): Envelope {
-    const json = decodeJson(request.body);
-    if (!json.ok) {
-      return { kind: "invalid", eventType: null, idempotencyKey: bodyKey(request.body), reason: json.message };
+    const read = readTypedBody(request.body, "call_connected");
+    if (!read.ok) {
+      return read.envelope;
     }
-    const value = json.value;
-    if (!isRecord(value) || typeof value.type !== "string") {
-      return {
-        kind: "invalid",
-        eventType: null,
-        idempotencyKey: bodyKey(request.body),
-        reason: 'The body must be a JSON object with a string "type", such as "call_connected".',
-      };
-    }
+    const { type, value } = read;
     // The page promises duplicate detection by eventId; bodies without one are keyed by their hash.
     const key =
       typeof value.eventId === "string" && value.eventId.trim() !== ""
         ? idempotencyKey("event", value.eventId.trim())
         : bodyKey(request.body);
-    const type = value.type;
     const eventType = type === "tool_call" && typeof value.name === "string" ? `tool_call.${value.name}` : type;
 
     const schema =
@@ -60,7 +58,7 @@ export const basaltechoAdapter: SourceAdapter = {
     }
     const parsed = parsePayload(schema, value);
     if (!parsed.ok) {
-      return { kind: "invalid", eventType, idempotencyKey: bodyKey(request.body), reason: parsed.message };
+      return invalidEnvelope(request.body, eventType, parsed.message);
     }
     return { kind: "handled", eventType, idempotencyKey: key, occurredAt: parsed.data.ts ?? null };
   },

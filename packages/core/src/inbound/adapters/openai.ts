@@ -1,7 +1,14 @@
-import { standardWebhookHeaderNames, verifyStandardWebhook } from "../../signatures/standard-webhooks";
+import { standardWebhookHeaderNames } from "../../signatures/standard-webhooks";
 import { sourceDefinitions } from "../../sources";
-import { bodyKey, type Envelope, idempotencyKey, type SourceAdapter } from "../envelope";
-import { decodeJson, isRecord, parsePayload } from "../json";
+import {
+  type Envelope,
+  idempotencyKey,
+  invalidEnvelope,
+  readTypedBody,
+  type SourceAdapter,
+  standardWebhookVerifier,
+} from "../envelope";
+import { parsePayload } from "../json";
 import {
   openaiCallIncomingEvent,
   openaiCallIncomingType,
@@ -14,33 +21,15 @@ const responseTypes: ReadonlySet<string> = new Set(openaiResponseTypes);
 export const openaiAdapter: SourceAdapter = {
   definition: sourceDefinitions.openai,
 
-  verify(request, keys, options) {
-    return verifyStandardWebhook({
-      body: request.body,
-      headers: request.headers,
-      headerNames: standardWebhookHeaderNames,
-      keys,
-      now: options.clock.now(),
-      toleranceSeconds: options.toleranceSeconds,
-    });
-  },
+  verify: standardWebhookVerifier(standardWebhookHeaderNames),
 
   parse(request): Envelope {
     const key = idempotencyKey("webhook", request.headers.get(standardWebhookHeaderNames.id)?.trim() ?? "");
-    const json = decodeJson(request.body);
-    if (!json.ok) {
-      return { kind: "invalid", eventType: null, idempotencyKey: bodyKey(request.body), reason: json.message };
+    const read = readTypedBody(request.body, "response.completed");
+    if (!read.ok) {
+      return read.envelope;
     }
-    const value = json.value;
-    const type = isRecord(value) && typeof value.type === "string" ? value.type : null;
-    if (type === null) {
-      return {
-        kind: "invalid",
-        eventType: null,
-        idempotencyKey: bodyKey(request.body),
-        reason: 'The body must be a JSON object with a string "type", such as "response.completed".',
-      };
-    }
+    const { type, value } = read;
     const schema = responseTypes.has(type)
       ? openaiResponseEvent
       : type === openaiCallIncomingType
@@ -57,12 +46,7 @@ export const openaiAdapter: SourceAdapter = {
     }
     const parsed = parsePayload(schema, value);
     if (!parsed.ok) {
-      return {
-        kind: "invalid",
-        eventType: type,
-        idempotencyKey: bodyKey(request.body),
-        reason: parsed.message,
-      };
+      return invalidEnvelope(request.body, type, parsed.message);
     }
     return { kind: "handled", eventType: type, idempotencyKey: key, occurredAt: parsed.data.created_at ?? null };
   },

@@ -1,39 +1,28 @@
-import { svixHeaderNames, verifyStandardWebhook } from "../../signatures/standard-webhooks";
+import { svixHeaderNames } from "../../signatures/standard-webhooks";
 import { sourceDefinitions } from "../../sources";
-import { bodyKey, type Envelope, idempotencyKey, type SourceAdapter } from "../envelope";
-import { decodeJson, isRecord, parsePayload } from "../json";
+import {
+  type Envelope,
+  idempotencyKey,
+  invalidEnvelope,
+  readTypedBody,
+  type SourceAdapter,
+  standardWebhookVerifier,
+} from "../envelope";
+import { parsePayload } from "../json";
 import { resendEmailEvent } from "../payloads/resend";
 
 export const resendAdapter: SourceAdapter = {
   definition: sourceDefinitions.resend,
 
-  verify(request, keys, options) {
-    return verifyStandardWebhook({
-      body: request.body,
-      headers: request.headers,
-      headerNames: svixHeaderNames,
-      keys,
-      now: options.clock.now(),
-      toleranceSeconds: options.toleranceSeconds,
-    });
-  },
+  verify: standardWebhookVerifier(svixHeaderNames),
 
   parse(request): Envelope {
     const key = idempotencyKey("svix", request.headers.get(svixHeaderNames.id)?.trim() ?? "");
-    const json = decodeJson(request.body);
-    if (!json.ok) {
-      return { kind: "invalid", eventType: null, idempotencyKey: bodyKey(request.body), reason: json.message };
+    const read = readTypedBody(request.body, "email.delivered");
+    if (!read.ok) {
+      return read.envelope;
     }
-    const value = json.value;
-    const type = isRecord(value) && typeof value.type === "string" ? value.type : null;
-    if (type === null) {
-      return {
-        kind: "invalid",
-        eventType: null,
-        idempotencyKey: bodyKey(request.body),
-        reason: 'The body must be a JSON object with a string "type", such as "email.delivered".',
-      };
-    }
+    const { type, value } = read;
     if (!type.startsWith("email.")) {
       return {
         kind: "unhandled",
@@ -45,12 +34,7 @@ export const resendAdapter: SourceAdapter = {
     }
     const parsed = parsePayload(resendEmailEvent, value);
     if (!parsed.ok) {
-      return {
-        kind: "invalid",
-        eventType: type,
-        idempotencyKey: bodyKey(request.body),
-        reason: parsed.message,
-      };
+      return invalidEnvelope(request.body, type, parsed.message);
     }
     return {
       kind: "handled",

@@ -1,7 +1,7 @@
 import { verifyHexSignature } from "../../signatures/hex-hmac";
 import type { VerificationResult } from "../../signatures/result";
 import { sourceDefinitions } from "../../sources";
-import { bodyKey, type Envelope, idempotencyKey, type SourceAdapter } from "../envelope";
+import { bodyKey, type Envelope, idempotencyKey, invalidEnvelope, type SourceAdapter, typedBody } from "../envelope";
 import { decodeJson, isRecord, parsePayload } from "../json";
 import { surgePaymentEvent, surgePaymentTypes, surgeReceiptEvent, surgeReceiptType } from "../payloads/surge";
 
@@ -31,23 +31,18 @@ export const surgeAdapter: SourceAdapter = {
   parse(request): Envelope {
     const json = decodeJson(request.body);
     if (!json.ok) {
-      return { kind: "invalid", eventType: null, idempotencyKey: bodyKey(request.body), reason: json.message };
+      return invalidEnvelope(request.body, null, json.message);
     }
-    const value = json.value;
-    if (isRecord(value) && value.event === surgeReceiptType) {
-      return parseReceipt(request, value);
+    if (isRecord(json.value) && json.value.event === surgeReceiptType) {
+      return parseReceipt(request, json.value);
     }
-    const type = isRecord(value) && typeof value.type === "string" ? value.type : null;
-    if (type === null) {
-      return {
-        kind: "invalid",
-        eventType: null,
-        idempotencyKey: bodyKey(request.body),
-        reason: 'The body must be a JSON object with a string "type", such as "payment.confirmed".',
-      };
+    const read = typedBody(request.body, json.value, "payment.confirmed");
+    if (!read.ok) {
+      return read.envelope;
     }
+    const { type, value } = read;
     if (!paymentTypes.has(type)) {
-      const data = isRecord(value) ? value.data : undefined;
+      const data = value.data;
       const id = isRecord(data) && typeof data.id === "string" && data.id !== "" ? data.id : null;
       return {
         kind: "unhandled",
@@ -60,12 +55,7 @@ export const surgeAdapter: SourceAdapter = {
 
     const parsed = parsePayload(surgePaymentEvent, value);
     if (!parsed.ok) {
-      return {
-        kind: "invalid",
-        eventType: type,
-        idempotencyKey: bodyKey(request.body),
-        reason: parsed.message,
-      };
+      return invalidEnvelope(request.body, type, parsed.message);
     }
     // payment.succeeded is an alias of payment.confirmed: both share one key per payment.
     return {
@@ -80,12 +70,7 @@ export const surgeAdapter: SourceAdapter = {
 function parseReceipt(request: { body: Uint8Array }, value: Record<string, unknown>): Envelope {
   const parsed = parsePayload(surgeReceiptEvent, value);
   if (!parsed.ok) {
-    return {
-      kind: "invalid",
-      eventType: surgeReceiptType,
-      idempotencyKey: bodyKey(request.body),
-      reason: parsed.message,
-    };
+    return invalidEnvelope(request.body, surgeReceiptType, parsed.message);
   }
   const receipt = parsed.data;
   return {
