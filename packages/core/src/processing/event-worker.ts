@@ -1,6 +1,7 @@
 import type { CoreContext } from "../context";
 import { describeError } from "../errors";
 import { newId } from "../ids";
+import { InterruptibleSleep } from "../interruptible-sleep";
 import { claimEvents, releaseEvents } from "./claim-events";
 import { type ProcessOutcome, processEvents } from "./process-events";
 import { defaultWorkerSettings, type WorkerSettings } from "./settings";
@@ -30,7 +31,7 @@ export class EventWorker {
   #running: Promise<void> | null = null;
   #stopping = false;
   #wakeRequested = false;
-  #wakeUp: (() => void) | null = null;
+  readonly #sleeper = new InterruptibleSleep();
 
   constructor(ctx: CoreContext, settings: Partial<WorkerSettings> = {}, hooks: EventWorkerHooks = {}) {
     this.#ctx = ctx;
@@ -51,13 +52,13 @@ export class EventWorker {
   /** Asks for a claim now; wakes a waiting loop, or makes a busy one claim again before it waits. */
   wake(): void {
     this.#wakeRequested = true;
-    this.#wakeUp?.();
+    this.#sleeper.interrupt();
   }
 
   /** Stops claiming, finishes events already started, and gives back claimed events not yet started. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.#wakeUp?.();
+    this.#sleeper.interrupt();
     await this.#running;
     this.#running = null;
     this.#ctx.logger.info({ worker: this.owner }, "event worker stopped");
@@ -131,17 +132,6 @@ export class EventWorker {
   }
 
   #sleep(milliseconds: number): Promise<void> {
-    if (this.#stopping) {
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        this.#wakeUp = null;
-        resolve();
-      };
-      const timer = setTimeout(finish, milliseconds);
-      this.#wakeUp = finish;
-    });
+    return this.#stopping ? Promise.resolve() : this.#sleeper.sleep(milliseconds);
   }
 }

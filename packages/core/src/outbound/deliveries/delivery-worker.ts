@@ -1,6 +1,7 @@
 import type { DeliveryTarget } from "@basalt/db";
 import { describeError } from "../../errors";
 import { newId } from "../../ids";
+import { InterruptibleSleep } from "../../interruptible-sleep";
 import type { OutboundContext } from "../context";
 import { deliveryExecutors } from "../executors";
 import type { DeliveryExecutor, ExecutorResult } from "../executors/executor";
@@ -63,8 +64,7 @@ export class DeliveryWorker {
   #running: Promise<void> | null = null;
   #stopping = false;
   #wakeRequested = false;
-  #signalled = false;
-  #wakeUp: (() => void) | null = null;
+  readonly #sleeper = new InterruptibleSleep();
 
   constructor(
     ctx: OutboundContext,
@@ -94,19 +94,18 @@ export class DeliveryWorker {
   /** Claims at once, because new deliveries were queued. */
   wake(): void {
     this.#wakeRequested = true;
-    this.#wakeUp?.();
+    this.#sleeper.interrupt();
   }
 
   /** Lets the loop start buffered deliveries after an attempt or a claim finished. */
   #signal(): void {
-    this.#signalled = true;
-    this.#wakeUp?.();
+    this.#sleeper.signal();
   }
 
   /** Stops claiming, waits for the attempts in flight (they end within their timeout), and hands back the rest. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.#wakeUp?.();
+    this.#sleeper.interrupt();
     await this.#running;
     await Promise.all(this.#inFlight);
     await Promise.all(this.#recording);
@@ -314,21 +313,8 @@ export class DeliveryWorker {
   }
 
   #sleep(milliseconds: number): Promise<void> {
-    // A wake while a claim cannot start (one is in flight, or the buffer is full) must not make the loop
-    // spin: the claim's end or a finished attempt signals, and a wake during the sleep still ends it.
-    if (this.#stopping || this.#signalled) {
-      this.#signalled = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        this.#wakeUp = null;
-        this.#signalled = false;
-        resolve();
-      };
-      const timer = setTimeout(finish, milliseconds);
-      this.#wakeUp = finish;
-    });
+    // A wake while a claim cannot start (one is in flight, or the buffer is full) only interrupts, so the
+    // loop does not spin: the claim's end or a finished attempt signals, which a busy loop does not miss.
+    return this.#stopping ? Promise.resolve() : this.#sleeper.sleep(milliseconds);
   }
 }
