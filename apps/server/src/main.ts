@@ -52,7 +52,7 @@ interface Startup {
 
 /**
  * Starts the service: validates the configuration, opens and migrates the database, checks the stored
- * secrets, listens for HTTP and starts the workers (as the role says), and installs the shutdown.
+ * secrets, listens for HTTP and starts the workers (as the role selects), and installs the shutdown.
  */
 async function main(): Promise<void> {
   const startup = prepare();

@@ -36,7 +36,7 @@ export class FieldValidationError extends InvalidInputError {
   }
 }
 
-/** Too many requests from one client; `retryAfterSeconds` says when the next one is allowed. */
+/** Too many requests from one client; `retryAfterSeconds` is the wait until the next one is allowed. */
 export class RateLimitedError extends CoreError {
   readonly code = "rate_limited";
   override readonly name = "RateLimitedError";

@@ -1,7 +1,7 @@
 import type { FormField } from "@basalt/db";
 import { FieldValidationError } from "../errors";
 
-/** Longest value accepted for one field, in characters. */
+/** Maximum length of one field's value, in characters. */
 export const maxFieldLength = 5_000;
 
 /** UTM parameters kept with a submission, under their names without the `utm_` prefix. */

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import type { CoreContext } from "../context";
 import { NotFoundError } from "../errors";
 
-/** What an internal caller may read about a stored event: its state, never its body or headers. */
+/** Summary of a stored event for internal callers: its state, never its body or headers. */
 export interface EventSummary {
   readonly id: string;
   readonly source: EventSource;

@@ -28,7 +28,7 @@ export type ReceiveOutcome =
       eventId: string;
       eventType: string | null;
       status: EventStatus;
-      /** Why the event is rejected or ignored. */
+      /** Reason the event is rejected or ignored. */
       reason: string | null;
       duplicate: boolean;
     };

@@ -17,7 +17,7 @@ const statusRank: Record<EmailStatus, number> = {
 
 type TimestampColumn = "sentAt" | "deliveredAt" | "openedAt" | "clickedAt" | "bouncedAt" | "complainedAt";
 
-/** What each Resend event type moves an email to, and which first-time timestamp it records. */
+/** Status each Resend event type moves an email to, and the first-time timestamp it records. */
 const transitions: Record<string, { status: EmailStatus; timestamp: TimestampColumn }> = {
   "email.sent": { status: "SENT", timestamp: "sentAt" },
   "email.delivered": { status: "DELIVERED", timestamp: "deliveredAt" },

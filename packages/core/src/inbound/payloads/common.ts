@@ -29,7 +29,7 @@ export const providerTime = z.union([z.string(), z.number()]).transform((value, 
   return date;
 });
 
-/** Longest offset that an effect adds to a provider time before storing it: a post-call follow-up is due two days later. */
+/** Maximum offset that an effect adds to a provider time before storing it: a post-call follow-up is due two days later. */
 const providerTimeHeadroomMs = 2 * 24 * 3_600_000;
 const earliestTime = Date.parse("0001-01-01T00:00:00Z");
 const latestTime = Date.parse("9999-12-31T23:59:59.999Z") - providerTimeHeadroomMs;
@@ -56,7 +56,7 @@ function toDate(value: string | number): Date | null {
 const timeZoneName = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
 
 /**
- * An IANA time zone name that this runtime knows, such as America/Denver, returned in its canonical
+ * An IANA time zone name that this runtime supports, such as America/Denver, returned in its canonical
  * spelling: `america/denver` becomes `America/Denver`.
  */
 export const ianaTimeZone = z.string().transform((value, context) => {

@@ -14,7 +14,7 @@ export interface CreatedEndpoint {
   readonly id: string;
   readonly url: string;
   readonly eventTypes: string[];
-  /** The `whsec_` signing secret, shown once to whoever created the endpoint. */
+  /** The `whsec_` signing secret, shown once, to the caller that created the endpoint. */
   readonly secret: string;
 }
 
